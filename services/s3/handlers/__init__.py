@@ -1,0 +1,5 @@
+"""Operation handlers of s3, one module per resource family."""
+
+from shared.handlers import Handlers
+
+handles = Handlers("s3")

@@ -1,0 +1,318 @@
+"""The one app factory every service is built with.
+
+    app = create_service_app(ServiceSpec(name="sqs", models=("sqs",), handlers=handles,
+                                         extra_protocols={"sqs": ("query",)}, state=open_store),
+                             settings)
+
+The result is a FastAPI app. Its own routes live under ``/_flotilla/`` (health); every other
+request is an AWS request and takes the dispatch path below, which is plain ASGI: it pays
+for no FastAPI routing or validation. Per request it
+
+1. picks the protocol endpoint (model + parser + serializer) for the request,
+2. reads the caller's account and region from the SigV4 scope (and verifies the signature
+   when enforcement is on),
+3. finds the operation, streams or reads the body, parses the input,
+4. calls the handler registered under the operation's model name, and
+5. serializes the output, or the error, exactly as the protocol wants it.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.model import OperationModel, ServiceModel
+from fastapi import FastAPI
+
+from shared import logs
+from shared.aws import sigv4
+from shared.aws.errors import AwsError, internal_error, not_implemented
+from shared.aws.http import Headers, HttpRequest, HttpResponse
+from shared.aws.models import service_model
+from shared.aws.protocol import RequestParser, ResponseSerializer, create_parser, create_serializer
+from shared.context import RequestContext
+from shared.handlers import Handlers
+from shared.settings import Settings
+
+log = logging.getLogger("flotilla")
+
+VERSION = "0.1.0"
+MAX_BODY = 100 * 1024 * 1024  # non-streaming request bodies (Lambda zips are the largest)
+
+StateFactory = Callable[[Settings], AbstractAsyncContextManager[Any]]
+RequestRewriter = Callable[[HttpRequest, Settings], HttpRequest]
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """What makes a service: its name, the models it speaks, its handlers and its state.
+
+    ``state`` opens the service's storage for the app's lifetime and yields the object that
+    handlers find as ``ctx.state``. ``rewrite`` may adjust a request before parsing (S3 turns
+    virtual-host addressing into path style there).
+    """
+
+    name: str
+    models: Sequence[str]
+    handlers: Handlers
+    state: StateFactory | None = None
+    extra_protocols: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    rewrite: RequestRewriter | None = None
+
+
+@dataclass
+class Endpoint:
+    model: ServiceModel
+    protocol: str
+    parser: RequestParser
+    serializer: ResponseSerializer
+
+
+class Endpoints:
+    """Chooses which (model, protocol) a request speaks.
+
+    ``X-Amz-Target`` names a json model by its target prefix; a form post or an ``Action``
+    query parameter speaks the query protocol (when the service has one); anything else
+    speaks the first model's own protocol.
+    """
+
+    def __init__(self, spec: ServiceSpec) -> None:
+        self.by_target: dict[str, Endpoint] = {}
+        self.query: Endpoint | None = None
+        self.default: Endpoint | None = None
+        for name in spec.models:
+            model = service_model(name)
+            for protocol in (model.protocol, *spec.extra_protocols.get(name, ())):
+                ep = Endpoint(
+                    model, protocol, create_parser(model, protocol), create_serializer(model, protocol)
+                )
+                if protocol == "json":
+                    self.by_target[model.metadata["targetPrefix"]] = ep
+                elif protocol == "query" and self.query is None:
+                    self.query = ep
+                if self.default is None:
+                    self.default = ep
+        assert self.default is not None, f"{spec.name}: no models"
+
+    def for_request(self, req: HttpRequest) -> Endpoint:
+        target = req.headers.get("x-amz-target")
+        if target:
+            ep = self.by_target.get(target.rsplit(".", 1)[0])
+            if ep is not None:
+                return ep
+        if self.query is not None and self.query is not self.default:
+            ctype = req.headers.get("content-type", "") or ""
+            if ctype.startswith("application/x-www-form-urlencoded") or any(
+                k == "Action" for k, _ in req.query
+            ):
+                return self.query
+        return self.default  # type: ignore[return-value]
+
+
+def create_service_app(spec: ServiceSpec, settings: Settings) -> FastAPI:
+    logs.configure(settings.log_level)
+    endpoints = Endpoints(spec)
+    holder: dict[str, Any] = {"state": None}
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if not settings.persistence:
+            shutil.rmtree(settings.service_dir, ignore_errors=True)
+        settings.service_dir.mkdir(parents=True, exist_ok=True)
+        if spec.state is None:
+            yield
+            return
+        async with spec.state(settings) as state:
+            holder["state"] = state
+            log.info("service started", extra={"service": spec.name, "persistence": settings.persistence})
+            yield
+            log.info("service stopping", extra={"service": spec.name})
+
+    api = FastAPI(
+        title=f"flotilla-{spec.name}", version=VERSION, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
+
+    @api.get("/_flotilla/health")
+    async def health() -> dict[str, Any]:
+        return {
+            "service": spec.name,
+            "status": "running" if holder["state"] is not None or spec.state is None else "starting",
+            "version": VERSION,
+            "models": list(spec.models),
+            "operations": spec.handlers.operations,
+        }
+
+    dispatcher = Dispatcher(spec, settings, endpoints, holder)
+
+    async def app(scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith("/_flotilla/"):
+            await dispatcher(scope, receive, send)
+        else:
+            await api(scope, receive, send)
+
+    api.state.dispatcher = dispatcher
+    # uvicorn calls the object we return; keep FastAPI's attributes reachable for tests.
+    return _Wrapped(app, api)  # type: ignore[return-value]
+
+
+class _Wrapped:
+    """An ASGI callable that is the dispatch path, delegating attributes to the FastAPI app."""
+
+    def __init__(self, app: Callable, api: FastAPI) -> None:
+        self._app = app
+        self.api = api
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        await self._app(scope, receive, send)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.api, name)
+
+
+class Dispatcher:
+    def __init__(self, spec: ServiceSpec, settings: Settings, endpoints: Endpoints, holder: dict) -> None:
+        self.spec = spec
+        self.settings = settings
+        self.endpoints = endpoints
+        self.holder = holder
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        started = time.perf_counter()
+        request_id = str(uuid.uuid4())
+        req = _request_from_scope(scope)
+        if self.spec.rewrite is not None:
+            req = self.spec.rewrite(req, self.settings)
+        ep = self.endpoints.for_request(req)
+        op: OperationModel | None = None
+        ctx = RequestContext(
+            service=self.spec.name, operation="", request_id=request_id, protocol=ep.protocol
+        )
+        try:
+            _identify(ctx, req, self.settings)
+            op = ep.parser.operation_for(req)
+            ctx.operation = op.name
+            await _load_body(req, op, receive, ctx)
+            if self.settings.enforce_sigv4:
+                _verify(req, self.settings)
+            params = ep.parser.parse(op, req)
+            handler = self.spec.handlers.get(op.name)
+            if handler is None:
+                raise not_implemented(self.spec.name, op.name)
+            ctx.request = req
+            ctx.state = self.holder["state"]
+            output = await handler(ctx, params)
+            response = ep.serializer.serialize(op, output or {}, request_id)
+        except AwsError as err:
+            response = ep.serializer.serialize_error(err, op, request_id)
+        except Exception:
+            log.exception(
+                "handler failed",
+                extra={"service": self.spec.name, "op": ctx.operation, "request_id": request_id},
+            )
+            response = ep.serializer.serialize_error(internal_error(request_id), op, request_id)
+        await _send(response, send, head=req.method == "HEAD")
+        log.info(
+            "request",
+            extra={
+                "service": self.spec.name,
+                "op": ctx.operation or None,
+                "status": response.status,
+                "request_id": request_id,
+                "account": ctx.account_id,
+                "region": ctx.region,
+                "ms": round((time.perf_counter() - started) * 1000, 2),
+            },
+        )
+
+
+def _request_from_scope(scope: dict) -> HttpRequest:
+    raw_path = scope.get("raw_path")
+    path = raw_path.decode("latin-1") if raw_path else scope["path"]
+    query_string = scope.get("query_string", b"").decode("latin-1")
+    headers = ((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
+    return HttpRequest.from_url_parts(scope["method"], path.split("?", 1)[0], query_string, headers)
+
+
+def _identify(ctx: RequestContext, req: HttpRequest, settings: Settings) -> None:
+    scope = sigv4.parse_credentials(req.headers, req.query)
+    ctx.access_key = scope.access_key if scope else None
+    ctx.account_id = sigv4.account_for(ctx.access_key)
+    ctx.region = (scope.region if scope and scope.region else None) or settings.default_region
+
+
+def _verify(req: HttpRequest, settings: Settings) -> None:
+    scope = sigv4.parse_credentials(req.headers, req.query)
+    if scope is None:
+        raise AwsError("MissingAuthenticationToken", "Request is missing Authentication Token", 403)
+    secret = settings.credentials.get(scope.access_key)
+    if secret is None:
+        raise AwsError("InvalidClientTokenId", "The security token included in the request is invalid.", 403)
+    sigv4.verify(req, scope, secret)
+
+
+def _is_aws_chunked(headers: Headers) -> bool:
+    encoding = headers.get("content-encoding", "") or ""
+    sha = headers.get("x-amz-content-sha256", "") or ""
+    return "aws-chunked" in encoding or sha.startswith("STREAMING-")
+
+
+async def _receive_chunks(receive: Callable) -> AsyncIterator[bytes]:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise AwsError(
+                "IncompleteBody", "The client closed the connection before sending the whole body."
+            )
+        chunk = message.get("body", b"")
+        if chunk:
+            yield chunk
+        if not message.get("more_body", False):
+            return
+
+
+async def _load_body(req: HttpRequest, op: OperationModel, receive: Callable, ctx: RequestContext) -> None:
+    """Stream the body of streaming operations; read (bounded) the body of all others."""
+    chunks: AsyncIterator[bytes] = _receive_chunks(receive)
+    if _is_aws_chunked(req.headers):
+        trailers: dict[str, str] = ctx.extra.setdefault("trailers", {})
+        chunks = sigv4.decode_aws_chunked(chunks, on_trailers=trailers.update)
+    if op.has_streaming_input:
+        req.stream = chunks
+        return
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise AwsError("RequestEntityTooLarge", f"Request body is larger than {MAX_BODY} bytes.", 413)
+        parts.append(chunk)
+    req.body = b"".join(parts)
+
+
+async def _send(response: HttpResponse, send: Callable, *, head: bool) -> None:
+    headers = [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in response.headers]
+    body = response.body
+    has_length = any(k == b"content-length" for k, _ in headers)
+    if isinstance(body, bytes | bytearray):
+        if not has_length and response.status not in (204, 304):
+            headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if head else bytes(body)})
+        return
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    try:
+        if not head:
+            async for chunk in body:
+                if chunk:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    finally:
+        closer = getattr(body, "aclose", None)
+        if closer is not None:
+            await closer()
+    await send({"type": "http.response.body", "body": b""})

@@ -8,7 +8,9 @@ from shared.settings import Settings
 from .handlers import handles
 from .storage import open_state
 
-SPEC = ServiceSpec(name="dynamodb", models=("dynamodb",), handlers=handles, state=open_state)
+SPEC = ServiceSpec(
+    name="dynamodb", models=("dynamodb", "dynamodbstreams"), handlers=handles, state=open_state
+)
 
 
 def create_app(settings: Settings | None = None):

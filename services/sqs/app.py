@@ -8,7 +8,9 @@ from shared.settings import Settings
 from .handlers import handles
 from .storage import open_state
 
-SPEC = ServiceSpec(name="sqs", models=("sqs",), handlers=handles, state=open_state)
+SPEC = ServiceSpec(
+    name="sqs", models=("sqs",), handlers=handles, state=open_state, extra_protocols={"sqs": ("query",)}
+)
 
 
 def create_app(settings: Settings | None = None):

@@ -2,4 +2,8 @@
 
 from shared.handlers import Handlers
 
+from . import items, tables
+
 handles = Handlers("dynamodb")
+handles.include(tables.handles)
+handles.include(items.handles)

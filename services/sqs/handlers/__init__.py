@@ -2,4 +2,8 @@
 
 from shared.handlers import Handlers
 
+from . import messages, queues
+
 handles = Handlers("sqs")
+handles.include(queues.handles)
+handles.include(messages.handles)

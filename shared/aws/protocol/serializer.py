@@ -1,0 +1,857 @@
+"""Response and error serializers: one class per protocol, driven by botocore's service models.
+
+    serializer = create_serializer(service_model("rds"))
+    serializer.serialize(op, {"DBInstances": [...]}, request_id)   # -> HttpResponse
+    serializer.serialize_error(AwsError("DBInstanceNotFound", "..."), op, request_id)
+
+Classes (the shape of LocalStack's serializer, without its plugin layers)::
+
+    ResponseSerializer
+    ├── QueryResponseSerializer (query)          XML, <OpResponse><OpResult>
+    │   └── EC2ResponseSerializer (ec2)          XML, <OpResponse><requestId>, <Response><Errors>
+    ├── BaseRestResponseSerializer               status code, headers, payload
+    │   ├── RestXMLResponseSerializer (rest-xml)
+    │   └── RestJSONResponseSerializer (rest-json)
+    └── JSONResponseSerializer (json)
+
+Body encodings live in two mixins with per-shape dispatch (``_xml_<type>`` writes XML into a
+list of string parts, ``_json_<type>`` returns a JSON-ready value). What can be decided once per
+shape (element names, which members go where, which method encodes a member) is computed on
+first use and cached on the serializer, so a request pays only for walking its values.
+
+Handlers give timestamps as ``datetime`` (naive means UTC) or epoch numbers, blobs as bytes,
+and a streaming payload as bytes or an async iterator of bytes, which passes through as the
+response body unbuffered. Members that are ``None`` or absent are left out.
+
+HEAD requests: the serializers always write the body; the app (``shared.app._send`` with
+``head=True``) sends headers only.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import zlib
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
+
+from shared.aws.errors import AwsError
+from shared.aws.http import HttpResponse
+
+from .query_compat import legacy_error_codes, query_compatible_model
+
+S3_NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
+XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>'
+_HEADER_LOCATIONS = frozenset(("header", "headers", "statusCode"))
+_NON_BODY_LOCATIONS = frozenset(("header", "headers", "statusCode", "querystring", "uri"))
+
+# --------------------------------------------------------------------------- scalars
+
+_XML_SPECIAL = re.compile("[&<>\"'\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_XML_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;", "\r": "&#13;"}
+
+
+def xml_escape(text: str) -> str:
+    """Escape text for an XML element or attribute.
+
+    CR is written as ``&#13;`` (as SQS does) so that XML parsers do not fold ``\\r\\n`` into
+    ``\\n``; other characters that XML 1.0 cannot carry are written as numeric references, as
+    AWS does (a strict parser may still refuse them: S3 offers ``EncodingType=url`` for that).
+    """
+    if _XML_SPECIAL.search(text) is None:
+        return text
+    return _XML_SPECIAL.sub(_xml_entity, text)
+
+
+def _xml_entity(match: re.Match[str]) -> str:
+    char = match.group()
+    return _XML_ENTITIES.get(char) or f"&#x{ord(char):X};"
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _as_utc(value: datetime | float | int | str) -> datetime:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def format_timestamp(value: datetime | float | int | str, fmt: str) -> str | int | float:
+    """``iso8601`` -> ``2026-01-02T03:04:05.000Z``; ``rfc822`` -> ``Fri, 02 Jan 2026 03:04:05 GMT``;
+    ``unixTimestamp`` -> epoch seconds (an int when whole, else a float to the millisecond)."""
+    dt = _as_utc(value)
+    if fmt == "iso8601":
+        return f"{dt:%Y-%m-%dT%H:%M:%S}.{dt.microsecond // 1000:03d}Z"
+    if fmt == "rfc822":
+        return f"{_DAYS[dt.weekday()]}, {dt.day:02d} {_MONTHS[dt.month - 1]} {dt:%Y %H:%M:%S} GMT"
+    millis = (dt - _EPOCH) // _MILLISECOND  # exact integer arithmetic: no float rounding drift
+    return millis // 1000 if millis % 1000 == 0 else millis / 1000
+
+
+def _b64(value: bytes | str) -> str:
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    return base64.b64encode(value).decode("ascii")
+
+
+_UNSAFE_HEADER = re.compile("[^\t\x20-\x7e]")
+
+
+def header_text(value: str) -> str:
+    """A header value that HTTP can carry: anything beyond printable ASCII is RFC 2047 encoded
+    (``=?UTF-8?B?...?=``), as S3 does for non-ASCII metadata. This also keeps CR/LF out."""
+    if _UNSAFE_HEADER.search(value) is None:
+        return value
+    return f"=?UTF-8?B?{_b64(value)}?="
+
+
+def _text(value: Any) -> str:
+    """A scalar as AWS writes it in XML text or a header."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return str(value)
+
+
+# --------------------------------------------------------------------------- base
+
+
+class ResponseSerializer:
+    """What every protocol shares: operation lookup, error classification, request ids."""
+
+    protocol = ""
+    BODY_TIMESTAMP = "iso8601"
+    HEADER_TIMESTAMP = "rfc822"
+
+    def __init__(self, service_model: ServiceModel) -> None:
+        self.model = service_model
+        self.service_name = service_model.service_name
+        self._errors: dict[str, StructureShape] = {}
+        for shape in service_model.error_shapes:
+            self._errors[shape.name] = shape
+            self._errors.setdefault(shape.error_code, shape)
+        self._ops: dict[str, OperationModel] = {}
+
+    # -- public API ------------------------------------------------------------------
+
+    def serialize(self, op: OperationModel, output: dict[str, Any] | None, request_id: str) -> HttpResponse:
+        raise NotImplementedError
+
+    def serialize_error(self, error: AwsError, op: OperationModel | None, request_id: str) -> HttpResponse:
+        raise NotImplementedError
+
+    # -- shared helpers --------------------------------------------------------------
+
+    def _operation(self, op: OperationModel) -> OperationModel:
+        """The operation in *our* model (the query model of SQS is derived from the json one)."""
+        found = self._ops.get(op.name)
+        if found is None:
+            found = self._ops[op.name] = self.model.operation_model(op.name)
+        return found
+
+    def _error_shape(self, error: AwsError) -> StructureShape | None:
+        return self._errors.get(error.code)
+
+    def _status(self, error: AwsError, shape: Shape | None) -> int:
+        if error.status:
+            return error.status
+        if shape is not None:
+            status = shape.metadata.get("error", {}).get("httpStatusCode")
+            if status:
+                return status
+        return 500 if error.sender_fault is False else 400
+
+    @staticmethod
+    def _is_sender(error: AwsError, shape: Shape | None, status: int) -> bool:
+        if error.sender_fault is not None:
+            return error.sender_fault
+        if shape is not None and "senderFault" in shape.metadata.get("error", {}):
+            return bool(shape.metadata["error"]["senderFault"])
+        return status < 500
+
+    def _wire_code(self, error: AwsError, shape: Shape | None) -> str:
+        """The code on the wire: the modelled ``error.code`` (query, rest) or the error code given."""
+        return shape.error_code if shape is not None else error.code
+
+    def _timestamp(self, shape: Shape, value: Any, default: str) -> str | int | float:
+        return format_timestamp(value, shape.serialization.get("timestampFormat") or default)
+
+
+# --------------------------------------------------------------------------- XML bodies
+
+
+class _Member:
+    """How one structure member is written: computed once per shape."""
+
+    __slots__ = ("name", "shape", "element", "attribute", "write")
+
+    def __init__(self, name: str, shape: Shape, element: str, attribute: bool, write: Callable) -> None:
+        self.name = name
+        self.shape = shape
+        self.element = element
+        self.attribute = attribute
+        self.write = write
+
+
+class XmlBodyMixin:
+    """Per-shape XML writers; each appends string parts to ``out``."""
+
+    BODY_TIMESTAMP = "iso8601"
+    _plans: dict[int, tuple[Shape, list[_Member], str]]
+
+    def _xml_plan(self, shape: StructureShape) -> tuple[list[_Member], str]:
+        """Body members of ``shape`` and the namespace declarations its start tag carries."""
+        cached = self._plans.get(id(shape))
+        if cached is not None and cached[0] is shape:
+            return cached[1], cached[2]
+        members = []
+        for name, member in shape.members.items():
+            ser = member.serialization
+            if ser.get("location") in _NON_BODY_LOCATIONS:
+                continue
+            members.append(
+                _Member(
+                    name,
+                    member,
+                    self._element_name(name, member),
+                    bool(ser.get("xmlAttribute")),
+                    getattr(self, f"_xml_{member.type_name}", self._xml_scalar),
+                )
+            )
+        ns = _namespace_attr(shape.serialization.get("xmlNamespace"))
+        self._plans[id(shape)] = (shape, members, ns)
+        return members, ns
+
+    @staticmethod
+    def _element_name(name: str, member: Shape) -> str:
+        """The element name botocore looks a member up by (a flattened list repeats its item name)."""
+        ser = member.serialization
+        if member.type_name == "list" and ser.get("flattened"):
+            item_name = member.member.serialization.get("name")
+            if item_name:
+                return item_name
+        return ser.get("name") or name
+
+    def _xml_value(self, shape: Shape, value: Any, name: str, out: list[str]) -> None:
+        getattr(self, f"_xml_{shape.type_name}", self._xml_scalar)(shape, value, name, out)
+
+    def _xml_members(self, shape: StructureShape, value: dict[str, Any], out: list[str]) -> None:
+        members, _ = self._xml_plan(shape)
+        for m in members:
+            v = value.get(m.name)
+            if v is not None and not m.attribute:
+                m.write(m.shape, v, m.element, out)
+
+    def _xml_open(self, shape: StructureShape, value: dict[str, Any], name: str, extra: str = "") -> str:
+        members, ns = self._xml_plan(shape)
+        attrs = [extra, ns] if extra or ns else []
+        for m in members:
+            if m.attribute:
+                v = value.get(m.name)
+                if v is not None:
+                    attrs.append(f' {m.element}="{xml_escape(_text(v))}"')
+        return f"<{name}{''.join(attrs)}>"
+
+    def _xml_structure(self, shape: StructureShape, value: dict[str, Any], name: str, out: list[str]) -> None:
+        out.append(self._xml_open(shape, value, name))
+        self._xml_members(shape, value, out)
+        out.append(f"</{name}>")
+
+    def _xml_list(self, shape: Shape, value: list[Any], name: str, out: list[str]) -> None:
+        item = shape.member
+        write = getattr(self, f"_xml_{item.type_name}", self._xml_scalar)
+        if shape.serialization.get("flattened"):
+            for v in value:
+                if v is not None:
+                    write(item, v, name, out)
+            return
+        item_name = item.serialization.get("name") or "member"
+        out.append(f"<{name}>")
+        for v in value:
+            if v is not None:
+                write(item, v, item_name, out)
+        out.append(f"</{name}>")
+
+    def _xml_map(self, shape: Shape, value: dict[Any, Any], name: str, out: list[str]) -> None:
+        key_shape, value_shape = shape.key, shape.value
+        key_name = key_shape.serialization.get("name") or "key"
+        value_name = value_shape.serialization.get("name") or "value"
+        flattened = shape.serialization.get("flattened")
+        if not flattened:
+            out.append(f"<{name}>")
+        entry = name if flattened else "entry"
+        for k, v in value.items():
+            if v is None:
+                continue
+            out.append(f"<{entry}><{key_name}>{xml_escape(str(k))}</{key_name}>")
+            self._xml_value(value_shape, v, value_name, out)
+            out.append(f"</{entry}>")
+        if not flattened:
+            out.append(f"</{name}>")
+
+    def _xml_scalar(self, shape: Shape, value: Any, name: str, out: list[str]) -> None:
+        out.append(f"<{name}>{xml_escape(_text(value))}</{name}>")
+
+    def _xml_string(self, shape: Shape, value: Any, name: str, out: list[str]) -> None:
+        out.append(f"<{name}>{xml_escape(value if isinstance(value, str) else str(value))}</{name}>")
+
+    def _xml_blob(self, shape: Shape, value: bytes | str, name: str, out: list[str]) -> None:
+        out.append(f"<{name}>{_b64(value)}</{name}>")
+
+    def _xml_timestamp(self, shape: Shape, value: Any, name: str, out: list[str]) -> None:
+        fmt = shape.serialization.get("timestampFormat") or self.BODY_TIMESTAMP
+        out.append(f"<{name}>{format_timestamp(value, fmt)}</{name}>")
+
+    def _xml_float(self, shape: Shape, value: Any, name: str, out: list[str]) -> None:
+        out.append(f"<{name}>{_xml_number(value)}</{name}>")
+
+    _xml_double = _xml_float
+
+
+def _xml_number(value: float | int) -> str:
+    f = float(value)
+    if f != f:
+        return "NaN"
+    if f in (float("inf"), float("-inf")):
+        return "Infinity" if f > 0 else "-Infinity"
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _namespace_attr(ns: Any) -> str:
+    if not ns:
+        return ""
+    if isinstance(ns, str):
+        return f' xmlns="{ns}"'
+    prefix = ns.get("prefix")
+    return f' xmlns:{prefix}="{ns["uri"]}"' if prefix else f' xmlns="{ns["uri"]}"'
+
+
+# --------------------------------------------------------------------------- query / ec2
+
+
+class QueryResponseSerializer(XmlBodyMixin, ResponseSerializer):
+    """``<OpResponse xmlns><OpResult>..</OpResult><ResponseMetadata>..</ResponseMetadata></OpResponse>``."""
+
+    protocol = "query"
+    CONTENT_TYPE = "text/xml"
+
+    def __init__(self, service_model: ServiceModel) -> None:
+        super().__init__(service_model)
+        self._plans = {}
+        meta = service_model.metadata
+        ns = meta.get("xmlNamespace") or f"https://{meta['endpointPrefix']}.amazonaws.com/doc/{meta['apiVersion']}/"
+        self.namespace = ns if ns.endswith("/") else ns + "/"
+        self._detail = "awsQueryCompatible" in meta  # SQS writes an empty <Detail/> in errors
+
+    def _headers(self, request_id: str) -> list[tuple[str, str]]:
+        return [("Content-Type", self.CONTENT_TYPE), ("x-amzn-RequestId", request_id)]
+
+    def serialize(self, op: OperationModel, output: dict[str, Any] | None, request_id: str) -> HttpResponse:
+        op = self._operation(op)
+        out = [XML_DECL, f'<{op.name}Response xmlns="{self.namespace}">']
+        self._write_result(op, output or {}, request_id, out)
+        out.append(f"</{op.name}Response>")
+        return HttpResponse(200, self._headers(request_id), "".join(out).encode("utf-8"))
+
+    def _write_result(self, op: OperationModel, output: dict[str, Any], request_id: str, out: list[str]) -> None:
+        shape = op.output_shape
+        if shape is not None:
+            wrapper = shape.serialization.get("resultWrapper")
+            if wrapper:
+                out.append(f"<{wrapper}>")
+                self._xml_members(shape, output, out)
+                out.append(f"</{wrapper}>")
+            else:
+                self._xml_members(shape, output, out)
+        out.append(f"<ResponseMetadata><RequestId>{xml_escape(request_id)}</RequestId></ResponseMetadata>")
+
+    def serialize_error(self, error: AwsError, op: OperationModel | None, request_id: str) -> HttpResponse:
+        shape = self._error_shape(error)
+        status = self._status(error, shape)
+        kind = "Sender" if self._is_sender(error, shape, status) else "Receiver"
+        out = [
+            XML_DECL,
+            f'<ErrorResponse xmlns="{self.namespace}"><Error><Type>{kind}</Type>',
+            f"<Code>{xml_escape(self._wire_code(error, shape))}</Code>",
+            f"<Message>{xml_escape(error.message)}</Message>",
+        ]
+        self._write_error_fields(error, shape, out)
+        if self._detail:
+            out.append("<Detail/>")
+        out.append(f"</Error><RequestId>{xml_escape(request_id)}</RequestId></ErrorResponse>")
+        headers = self._headers(request_id) + list(error.headers.items())
+        return HttpResponse(status, headers, "".join(out).encode("utf-8"))
+
+    def _write_error_fields(self, error: AwsError, shape: StructureShape | None, out: list[str]) -> None:
+        """Modelled members of the error shape (by shape), free-form ``fields`` as text elements."""
+        if not error.fields:
+            return
+        members = shape.members if shape is not None else {}
+        for name, value in error.fields.items():
+            if value is None or name in ("message", "Message", "Code", "Type"):
+                continue
+            member = members.get(name)
+            if member is None:
+                out.append(f"<{name}>{xml_escape(_text(value))}</{name}>")
+            elif member.serialization.get("location") not in _NON_BODY_LOCATIONS:
+                self._xml_value(member, value, self._element_name(name, member), out)
+
+
+class EC2ResponseSerializer(QueryResponseSerializer):
+    """``<OpResponse xmlns><requestId>..</requestId>members</OpResponse>``; errors in ``<Response>``."""
+
+    protocol = "ec2"
+    CONTENT_TYPE = "text/xml;charset=UTF-8"
+
+    def _write_result(self, op: OperationModel, output: dict[str, Any], request_id: str, out: list[str]) -> None:
+        out.append(f"<requestId>{xml_escape(request_id)}</requestId>")
+        shape = op.output_shape
+        if shape is None:
+            out.append("<return>true</return>")  # what EC2 answers for operations without output
+        else:
+            self._xml_members(shape, output, out)
+
+    def serialize_error(self, error: AwsError, op: OperationModel | None, request_id: str) -> HttpResponse:
+        shape = self._error_shape(error)
+        status = self._status(error, shape)
+        out = [
+            XML_DECL,
+            f"<Response><Errors><Error><Code>{xml_escape(self._wire_code(error, shape))}</Code>",
+            f"<Message>{xml_escape(error.message)}</Message>",
+        ]
+        self._write_error_fields(error, shape, out)
+        out.append(f"</Error></Errors><RequestID>{xml_escape(request_id)}</RequestID></Response>")
+        headers = self._headers(request_id) + list(error.headers.items())
+        return HttpResponse(status, headers, "".join(out).encode("utf-8"))
+
+
+# --------------------------------------------------------------------------- JSON bodies
+
+
+class JsonBodyMixin:
+    """Per-shape JSON encoders; each returns a value ``json.dumps`` can write."""
+
+    BODY_TIMESTAMP = "unixTimestamp"
+    _json_plans: dict[int, tuple[Shape, list[tuple[str, str, Shape, Callable]]]]
+
+    def _json_members(self, shape: StructureShape) -> list[tuple[str, str, Shape, Callable]]:
+        cached = self._json_plans.get(id(shape))
+        if cached is not None and cached[0] is shape:
+            return cached[1]
+        members = [
+            (
+                name,
+                member.serialization.get("name") or name,
+                member,
+                getattr(self, f"_json_{member.type_name}", _identity),
+            )
+            for name, member in shape.members.items()
+            if member.serialization.get("location") not in _NON_BODY_LOCATIONS
+        ]
+        self._json_plans[id(shape)] = (shape, members)
+        return members
+
+    def _json_value(self, shape: Shape, value: Any) -> Any:
+        return getattr(self, f"_json_{shape.type_name}", _identity)(shape, value)
+
+    def _json_structure(self, shape: StructureShape, value: dict[str, Any]) -> Any:
+        if shape.is_document_type:
+            return value
+        out = {}
+        for name, key, member, encode in self._json_members(shape):
+            v = value.get(name)
+            if v is not None:
+                out[key] = encode(member, v)
+        return out
+
+    def _json_list(self, shape: Shape, value: list[Any]) -> list[Any]:
+        item = shape.member
+        encode = getattr(self, f"_json_{item.type_name}", _identity)
+        return [None if v is None else encode(item, v) for v in value]
+
+    def _json_map(self, shape: Shape, value: dict[Any, Any]) -> dict[str, Any]:
+        item = shape.value
+        encode = getattr(self, f"_json_{item.type_name}", _identity)
+        return {str(k): None if v is None else encode(item, v) for k, v in value.items()}
+
+    def _json_blob(self, shape: Shape, value: bytes | str) -> str:
+        return _b64(value)
+
+    def _json_timestamp(self, shape: Shape, value: Any) -> Any:
+        return format_timestamp(value, shape.serialization.get("timestampFormat") or self.BODY_TIMESTAMP)
+
+    def _json_float(self, shape: Shape, value: Any) -> Any:
+        f = float(value)
+        if f != f or f in (float("inf"), float("-inf")):
+            return "NaN" if f != f else ("Infinity" if f > 0 else "-Infinity")
+        return value
+
+    _json_double = _json_float
+
+
+def _identity(shape: Shape, value: Any) -> Any:
+    return value
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+# --------------------------------------------------------------------------- json
+
+
+class JSONResponseSerializer(JsonBodyMixin, ResponseSerializer):
+    """JSON 1.0/1.1 (DynamoDB, SQS): the output shape as a JSON object, ``__type`` errors."""
+
+    protocol = "json"
+
+    # __type prefixes as the services write them (botocore keeps only what follows ``#``).
+    _TYPE_PREFIXES = {
+        "dynamodb": "com.amazonaws.dynamodb.v20120810",
+        "dynamodbstreams": "com.amazonaws.dynamodb.v20120810",
+        "sqs": "com.amazonaws.sqs",
+    }
+    _CORAL_PREFIXES = {"ValidationException": "com.amazon.coral.validate"}
+
+    def __init__(self, service_model: ServiceModel) -> None:
+        super().__init__(service_model)
+        self._json_plans = {}
+        meta = service_model.metadata
+        self.content_type = f"application/x-amz-json-{meta.get('jsonVersion', '1.0')}"
+        self.type_prefix = self._TYPE_PREFIXES.get(self.service_name, f"com.amazonaws.{meta['endpointPrefix']}")
+        self.query_compatible = "awsQueryCompatible" in meta
+        self._legacy: dict[str, tuple[str, int]] = {}
+        if self.query_compatible:
+            self._legacy = legacy_error_codes(self.service_name)
+            for shape_name, (code, _status) in self._legacy.items():
+                if shape_name in self._errors:
+                    self._errors.setdefault(code, self._errors[shape_name])
+        # DynamoDB signs its bodies with a CRC32 header that botocore checks when present.
+        self.crc32 = meta.get("endpointPrefix", "").endswith("dynamodb")
+
+    def _response(self, status: int, body: bytes, request_id: str, extra=()) -> HttpResponse:
+        headers = [("Content-Type", self.content_type), ("x-amzn-RequestId", request_id), *extra]
+        if self.crc32:
+            headers.append(("x-amz-crc32", str(zlib.crc32(body))))
+        return HttpResponse(status, headers, body)
+
+    def serialize(self, op: OperationModel, output: dict[str, Any] | None, request_id: str) -> HttpResponse:
+        shape = self._operation(op).output_shape
+        body = self._json_structure(shape, output or {}) if shape is not None else {}
+        return self._response(200, _dumps(body), request_id)
+
+    def _status(self, error: AwsError, shape: Shape | None) -> int:
+        if not error.status and shape is not None and shape.name in self._legacy:
+            return self._legacy[shape.name][1]
+        return super()._status(error, shape)
+
+    def serialize_error(self, error: AwsError, op: OperationModel | None, request_id: str) -> HttpResponse:
+        shape = self._error_shape(error)
+        status = self._status(error, shape)
+        code = shape.name if shape is not None else error.code
+        prefix = self.type_prefix if shape is not None else self._CORAL_PREFIXES.get(code, self.type_prefix)
+        body: dict[str, Any] = {"__type": f"{prefix}#{code}"}
+        body.update(_error_body(self, error, shape))
+        extra = [("x-amzn-ErrorType", code), *error.headers.items()]
+        if self.query_compatible:
+            legacy = self._legacy.get(code, (code, status))[0]
+            kind = "Sender" if self._is_sender(error, shape, status) else "Receiver"
+            extra.append(("x-amzn-query-error", f"{legacy};{kind}"))
+        return self._response(status, _dumps(body), request_id, extra)
+
+
+def _error_body(ser: JsonBodyMixin, error: AwsError, shape: StructureShape | None) -> dict[str, Any]:
+    """``message`` (under the error shape's own spelling) plus the modelled ``fields``."""
+    members = shape.members if shape is not None else {}
+    message_key = "Message" if "Message" in members and "message" not in members else "message"
+    body: dict[str, Any] = {message_key: error.message}
+    for name, value in error.fields.items():
+        member = members.get(name)
+        if value is None:
+            continue
+        if member is None:
+            body[name] = value
+        elif member.serialization.get("location") not in _NON_BODY_LOCATIONS:
+            body[member.serialization.get("name") or name] = ser._json_value(member, value)
+    return body
+
+
+# --------------------------------------------------------------------------- rest
+
+
+class BaseRestResponseSerializer(ResponseSerializer):
+    """Status code, header members, payload member, body members: the rest of rest-xml and rest-json."""
+
+    DEFAULT_CONTENT_TYPE = ""
+    BLOB_CONTENT_TYPE = "application/octet-stream"
+
+    def serialize(self, op: OperationModel, output: dict[str, Any] | None, request_id: str) -> HttpResponse:
+        op = self._operation(op)
+        output = output or {}
+        shape = op.output_shape
+        status = op.http.get("responseCode") or 200
+        headers = self._request_id_headers(request_id)
+        body: Any = b""
+        if shape is not None:
+            status = self._write_non_body(shape, output, headers) or status
+            body, content_type = self._payload(op, shape, output)
+            if content_type and not any(k.lower() == "content-type" for k, _ in headers):
+                headers.append(("Content-Type", content_type))
+        if status in (204, 304):
+            body = b""
+        return HttpResponse(status, headers, body)
+
+    def _request_id_headers(self, request_id: str) -> list[tuple[str, str]]:
+        return [("x-amzn-RequestId", request_id)]
+
+    def _write_non_body(self, shape: StructureShape, value: dict[str, Any], headers: list) -> int | None:
+        """Header, header-map and status-code members; returns the status code member if set."""
+        status = None
+        for name, member in shape.members.items():
+            location = member.serialization.get("location")
+            if location not in _HEADER_LOCATIONS:
+                continue
+            v = value.get(name)
+            if v is None:
+                continue
+            if location == "statusCode":
+                status = int(v)
+            elif location == "headers":
+                prefix = member.serialization.get("name", "")
+                headers.extend(
+                    (prefix + str(k), header_text(_text(item))) for k, item in v.items() if item is not None
+                )
+            else:
+                headers.append((member.serialization.get("name") or name, self._header_value(member, v)))
+        return status
+
+    def _header_value(self, shape: Shape, value: Any) -> str:
+        kind = shape.type_name
+        if kind == "timestamp":
+            return str(self._timestamp(shape, value, self.HEADER_TIMESTAMP))
+        if kind == "list":
+            return ",".join(self._header_value(shape.member, v) for v in value)
+        if kind == "blob":
+            return _b64(value)
+        if kind == "string" and shape.serialization.get("jsonvalue"):
+            return _b64(json.dumps(value, separators=(",", ":")))
+        return header_text(_text(value))
+
+    def _payload(self, op: OperationModel, shape: StructureShape, output: dict[str, Any]) -> tuple[Any, str]:
+        """The body and its default Content-Type."""
+        payload_name = shape.serialization.get("payload")
+        if payload_name is None:
+            return self._body(op, shape, output)
+        member = shape.members[payload_name]
+        value = output.get(payload_name)
+        if member.type_name in ("blob", "string"):
+            if value is None:
+                return b"", ""
+            if isinstance(value, str):
+                return value.encode("utf-8"), self.BLOB_CONTENT_TYPE
+            return value, self.BLOB_CONTENT_TYPE  # bytes, or an async iterator passed through as is
+        if value is None:
+            return b"", ""
+        return self._structure_payload(op, payload_name, member, value)
+
+    def _body(self, op: OperationModel, shape: StructureShape, output: dict[str, Any]) -> tuple[bytes, str]:
+        raise NotImplementedError
+
+    def _structure_payload(self, op: OperationModel, name: str, member: Shape, value: Any) -> tuple[bytes, str]:
+        raise NotImplementedError
+
+    def _error_headers(self, error: AwsError, shape: StructureShape | None, headers: list) -> None:
+        if shape is not None and error.fields:
+            self._write_non_body(shape, error.fields, headers)
+        headers.extend(error.headers.items())
+
+
+class RestJSONResponseSerializer(JsonBodyMixin, BaseRestResponseSerializer):
+    """rest-json (Lambda): JSON body members, ``x-amzn-ErrorType`` errors."""
+
+    protocol = "rest-json"
+    DEFAULT_CONTENT_TYPE = "application/json"
+    BLOB_CONTENT_TYPE = "application/json"  # Lambda's Invoke payload
+
+    def __init__(self, service_model: ServiceModel) -> None:
+        super().__init__(service_model)
+        self._json_plans = {}
+
+    def _body(self, op: OperationModel, shape: StructureShape, output: dict[str, Any]) -> tuple[bytes, str]:
+        if not self._json_members(shape):
+            return b"", ""
+        return _dumps(self._json_structure(shape, output)), self.DEFAULT_CONTENT_TYPE
+
+    def _structure_payload(self, op: OperationModel, name: str, member: Shape, value: Any) -> tuple[bytes, str]:
+        return _dumps(self._json_value(member, value)), self.DEFAULT_CONTENT_TYPE
+
+    def serialize_error(self, error: AwsError, op: OperationModel | None, request_id: str) -> HttpResponse:
+        shape = self._error_shape(error)
+        status = self._status(error, shape)
+        code = shape.name if shape is not None else error.code
+        body: dict[str, Any] = {}
+        if shape is None or "Type" in shape.members:
+            body["Type"] = "User" if self._is_sender(error, shape, status) else "Service"
+        body.update(_error_body(self, error, shape))
+        headers = [
+            ("Content-Type", self.DEFAULT_CONTENT_TYPE),
+            ("x-amzn-RequestId", request_id),
+            ("x-amzn-ErrorType", code),
+        ]
+        self._error_headers(error, shape, headers)
+        return HttpResponse(status, headers, _dumps(body))
+
+
+class RestXMLResponseSerializer(XmlBodyMixin, BaseRestResponseSerializer):
+    """rest-xml (S3): XML body or payload, ``<Error>`` errors with ``x-amz-request-id``/``x-amz-id-2``."""
+
+    protocol = "rest-xml"
+    DEFAULT_CONTENT_TYPE = "application/xml"
+    BLOB_CONTENT_TYPE = "binary/octet-stream"
+
+    # Root elements of S3 outputs that have no payload member (the model does not name them).
+    S3_ROOTS = {
+        "CompleteMultipartUpload": "CompleteMultipartUploadResult",
+        "CreateMultipartUpload": "InitiateMultipartUploadResult",
+        "CreateSession": "CreateSessionResult",
+        "DeleteObjects": "DeleteResult",
+        "GetBucketAccelerateConfiguration": "AccelerateConfiguration",
+        "GetBucketAcl": "AccessControlPolicy",
+        "GetBucketCors": "CORSConfiguration",
+        "GetBucketLifecycle": "LifecycleConfiguration",
+        "GetBucketLifecycleConfiguration": "LifecycleConfiguration",
+        "GetBucketLogging": "BucketLoggingStatus",
+        "GetBucketNotification": "NotificationConfiguration",
+        "GetBucketNotificationConfiguration": "NotificationConfiguration",
+        "GetBucketRequestPayment": "RequestPaymentConfiguration",
+        "GetBucketTagging": "Tagging",
+        "GetBucketVersioning": "VersioningConfiguration",
+        "GetBucketWebsite": "WebsiteConfiguration",
+        "GetObjectAcl": "AccessControlPolicy",
+        "GetObjectAttributes": "GetObjectAttributesResponse",
+        "GetObjectTagging": "Tagging",
+        "ListBucketAnalyticsConfigurations": "ListBucketAnalyticsConfigurationResult",
+        "ListBucketIntelligentTieringConfigurations": "ListBucketIntelligentTieringConfigurationsOutput",
+        "ListBucketInventoryConfigurations": "ListInventoryConfigurationsResult",
+        "ListBucketMetricsConfigurations": "ListMetricsConfigurationsResult",
+        "ListBuckets": "ListAllMyBucketsResult",
+        "ListDirectoryBuckets": "ListAllMyDirectoryBucketsResult",
+        "ListMultipartUploads": "ListMultipartUploadsResult",
+        "ListObjectVersions": "ListVersionsResult",
+        "ListObjects": "ListBucketResult",
+        "ListObjectsV2": "ListBucketResult",
+        "ListParts": "ListPartsResult",
+    }
+    # Outputs whose root element *is* the one member (``<LocationConstraint>eu-west-1</...>``).
+    SCALAR_ROOTS = {"GetBucketLocation": "LocationConstraint"}
+
+    def __init__(self, service_model: ServiceModel) -> None:
+        super().__init__(service_model)
+        self._plans = {}
+        ns = service_model.metadata.get("xmlNamespace")
+        if not ns and service_model.metadata.get("endpointPrefix") == "s3":
+            ns = S3_NAMESPACE
+        self.namespace = ns or ""
+        self.is_s3 = service_model.metadata.get("endpointPrefix") == "s3"
+
+    def _request_id_headers(self, request_id: str) -> list[tuple[str, str]]:
+        if self.is_s3:
+            return [("x-amz-request-id", request_id), ("x-amz-id-2", _host_id(request_id))]
+        return [("x-amzn-RequestId", request_id)]
+
+    def _root_ns(self, ns: Any = None) -> str:
+        uri = ns.get("uri") if isinstance(ns, dict) else ns
+        return f' xmlns="{uri or self.namespace}"' if (uri or self.namespace) else ""
+
+    def _body(self, op: OperationModel, shape: StructureShape, output: dict[str, Any]) -> tuple[bytes, str]:
+        members, _ = self._xml_plan(shape)
+        if not members:
+            return b"", ""
+        scalar = self.SCALAR_ROOTS.get(op.name)
+        if scalar is not None:
+            value = output.get(scalar)
+            text = "" if value is None else xml_escape(_text(value))
+            return f"{XML_DECL}<{scalar}{self._root_ns()}>{text}</{scalar}>".encode(), self.DEFAULT_CONTENT_TYPE
+        root = self.S3_ROOTS.get(op.name) or shape.serialization.get("name") or _strip(shape.name, "Output")
+        out = [XML_DECL, self._xml_open(shape, output, root, self._root_ns())]
+        self._xml_members(shape, output, out)
+        out.append(f"</{root}>")
+        return "".join(out).encode("utf-8"), self.DEFAULT_CONTENT_TYPE
+
+    def _structure_payload(self, op: OperationModel, name: str, member: Shape, value: Any) -> tuple[bytes, str]:
+        ser = member.serialization
+        root = ser.get("name") or name
+        out = [XML_DECL, self._xml_open(member, value, root, self._root_ns(ser.get("xmlNamespace")))]
+        self._xml_members(member, value, out)
+        out.append(f"</{root}>")
+        return "".join(out).encode("utf-8"), self.DEFAULT_CONTENT_TYPE
+
+    def serialize_error(self, error: AwsError, op: OperationModel | None, request_id: str) -> HttpResponse:
+        shape = self._error_shape(error)
+        status = self._status(error, shape)
+        out = [
+            XML_DECL,
+            f"<Error><Code>{xml_escape(self._wire_code(error, shape))}</Code>",
+            f"<Message>{xml_escape(error.message)}</Message>",
+        ]
+        members = shape.members if shape is not None else {}
+        for name, value in error.fields.items():
+            member = members.get(name)
+            if value is None or name in ("Code", "Message", "RequestId", "HostId"):
+                continue
+            if member is None:
+                out.append(f"<{name}>{xml_escape(_text(value))}</{name}>")
+            elif member.serialization.get("location") not in _NON_BODY_LOCATIONS:
+                self._xml_value(member, value, self._element_name(name, member), out)
+        out.append(f"<RequestId>{xml_escape(request_id)}</RequestId>")
+        if self.is_s3:
+            out.append(f"<HostId>{_host_id(request_id)}</HostId>")
+        out.append("</Error>")
+        headers = self._request_id_headers(request_id) + [("Content-Type", self.DEFAULT_CONTENT_TYPE)]
+        self._error_headers(error, shape, headers)
+        return HttpResponse(status, headers, "".join(out).encode("utf-8"))
+
+
+def _host_id(request_id: str) -> str:
+    """S3's ``x-amz-id-2``: an opaque base64 token; ours is derived from the request id."""
+    return base64.b64encode(request_id.encode("utf-8") * 2).decode("ascii")
+
+
+def _strip(name: str, suffix: str) -> str:
+    return name[: -len(suffix)] if name.endswith(suffix) and name != suffix else name
+
+
+# --------------------------------------------------------------------------- factory
+
+SERIALIZERS: dict[str, type[ResponseSerializer]] = {
+    "query": QueryResponseSerializer,
+    "ec2": EC2ResponseSerializer,
+    "json": JSONResponseSerializer,
+    "rest-json": RestJSONResponseSerializer,
+    "rest-xml": RestXMLResponseSerializer,
+}
+
+
+def create_serializer(service_model: ServiceModel, protocol: str | None = None) -> ResponseSerializer:
+    """The serializer for ``protocol`` (default: the model's own).
+
+    A json model with ``awsQueryCompatible`` (SQS) spoken in ``query`` is rebuilt as a query
+    model first (XML names, result wrappers, legacy error codes: see ``query_compat``).
+    """
+    protocol = protocol or service_model.protocol
+    if protocol not in SERIALIZERS:
+        raise ValueError(f"no response serializer for protocol {protocol!r}")
+    if protocol == "query" and service_model.protocol == "json":
+        service_model = query_compatible_model(service_model)
+    return SERIALIZERS[protocol](service_model)

@@ -47,13 +47,16 @@ def test_query_wrapper_namespace_and_request_id():
     assert r.status == 200
     assert r.header("content-type") == "text/xml"
     assert r.header("x-amzn-RequestId") == RID
-    assert r.body == (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        '<DescribeDBInstancesResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/">'
-        "<DescribeDBInstancesResult><DBInstances><DBInstance><DBInstanceIdentifier>db1</DBInstanceIdentifier>"
-        "</DBInstance></DBInstances></DescribeDBInstancesResult>"
-        f"<ResponseMetadata><RequestId>{RID}</RequestId></ResponseMetadata></DescribeDBInstancesResponse>"
-    ).encode()
+    assert (
+        r.body
+        == (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<DescribeDBInstancesResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/">'
+            "<DescribeDBInstancesResult><DBInstances><DBInstance><DBInstanceIdentifier>db1</DBInstanceIdentifier>"
+            "</DBInstance></DBInstances></DescribeDBInstancesResult>"
+            f"<ResponseMetadata><RequestId>{RID}</RequestId></ResponseMetadata></DescribeDBInstancesResponse>"
+        ).encode()
+    )
     parsed = _parse("rds", r, "DescribeDBInstances")
     assert parsed["DBInstances"] == [{"DBInstanceIdentifier": "db1"}]
     assert parsed["ResponseMetadata"]["RequestId"] == RID
@@ -69,12 +72,15 @@ def test_query_operation_without_output_has_only_metadata():
 def test_query_error_type_code_and_model_status():
     r = _error("rds", AwsError("DBInstanceNotFound", "DBInstance db9 not found."))
     assert r.status == 404  # the error shape's httpStatusCode
-    assert r.body == (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        '<ErrorResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><Error><Type>Sender</Type>'
-        "<Code>DBInstanceNotFound</Code><Message>DBInstance db9 not found.</Message></Error>"
-        f"<RequestId>{RID}</RequestId></ErrorResponse>"
-    ).encode()
+    assert (
+        r.body
+        == (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<ErrorResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><Error><Type>Sender</Type>'
+            "<Code>DBInstanceNotFound</Code><Message>DBInstance db9 not found.</Message></Error>"
+            f"<RequestId>{RID}</RequestId></ErrorResponse>"
+        ).encode()
+    )
     # handlers may also raise by shape name: the wire code is still the modelled one
     assert b"<Code>DBInstanceNotFound</Code>" in _error("rds", AwsError("DBInstanceNotFoundFault", "x")).body
 
@@ -92,13 +98,16 @@ def test_error_status_rules():
 def test_ec2_response_shape():
     out = {"Reservations": [{"ReservationId": "r-1", "Instances": [{"InstanceId": "i-1", "LaunchTime": T}]}]}
     r = _serialize("ec2", "DescribeInstances", out)
-    assert r.body == (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        '<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">'
-        f"<requestId>{RID}</requestId><reservationSet><item><reservationId>r-1</reservationId>"
-        "<instancesSet><item><instanceId>i-1</instanceId><launchTime>2026-01-02T03:04:05.123Z</launchTime>"
-        "</item></instancesSet></item></reservationSet></DescribeInstancesResponse>"
-    ).encode()
+    assert (
+        r.body
+        == (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">'
+            f"<requestId>{RID}</requestId><reservationSet><item><reservationId>r-1</reservationId>"
+            "<instancesSet><item><instanceId>i-1</instanceId><launchTime>2026-01-02T03:04:05.123Z</launchTime>"
+            "</item></instancesSet></item></reservationSet></DescribeInstancesResponse>"
+        ).encode()
+    )
     parsed = _parse("ec2", r, "DescribeInstances")
     assert parsed["Reservations"][0]["Instances"][0]["LaunchTime"] == T.replace(tzinfo=UTC)
     assert parsed["ResponseMetadata"]["RequestId"] == RID
@@ -112,11 +121,14 @@ def test_ec2_operation_without_output_returns_true():
 def test_ec2_error_shape():
     r = _error("ec2", AwsError("InvalidVpcID.NotFound", "The vpc ID 'vpc-1' does not exist"))
     assert r.status == 400
-    assert r.body == (
-        '<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>InvalidVpcID.NotFound</Code>'
-        "<Message>The vpc ID &apos;vpc-1&apos; does not exist</Message></Error></Errors>"
-        f"<RequestID>{RID}</RequestID></Response>"
-    ).encode()
+    assert (
+        r.body
+        == (
+            '<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>InvalidVpcID.NotFound</Code>'
+            "<Message>The vpc ID &apos;vpc-1&apos; does not exist</Message></Error></Errors>"
+            f"<RequestID>{RID}</RequestID></Response>"
+        ).encode()
+    )
     parsed = _parse("ec2", r)
     assert parsed["Error"]["Code"] == "InvalidVpcID.NotFound"
     assert parsed["ResponseMetadata"]["RequestId"] == RID
@@ -126,19 +138,28 @@ def test_ec2_error_shape():
 
 
 def test_s3_error_body_fields_and_ids():
-    r = _error("s3", AwsError("NoSuchBucket", "The specified bucket does not exist", fields={"BucketName": "b"}))
+    r = _error(
+        "s3", AwsError("NoSuchBucket", "The specified bucket does not exist", fields={"BucketName": "b"})
+    )
     assert r.status == 404
     assert r.header("x-amz-request-id") == RID and r.header("x-amz-id-2")
     body = r.body.decode()
     assert body.startswith('<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchBucket</Code>')
     assert "<BucketName>b</BucketName>" in body and f"<RequestId>{RID}</RequestId><HostId>" in body
     parsed = _parse("s3", r)
-    assert parsed["Error"] == {"Code": "NoSuchBucket", "Message": "The specified bucket does not exist", "BucketName": "b"}
+    assert parsed["Error"] == {
+        "Code": "NoSuchBucket",
+        "Message": "The specified bucket does not exist",
+        "BucketName": "b",
+    }
     assert parsed["ResponseMetadata"]["RequestId"] == RID
 
 
 def test_s3_acl_namespace_and_xsi_type_attribute():
-    out = {"Owner": {"ID": "o"}, "Grants": [{"Grantee": {"Type": "CanonicalUser", "ID": "x"}, "Permission": "READ"}]}
+    out = {
+        "Owner": {"ID": "o"},
+        "Grants": [{"Grantee": {"Type": "CanonicalUser", "ID": "x"}, "Permission": "READ"}],
+    }
     r = _serialize("s3", "GetBucketAcl", out)
     body = r.body.decode()
     assert '<AccessControlPolicy xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' in body
@@ -148,17 +169,26 @@ def test_s3_acl_namespace_and_xsi_type_attribute():
 
 
 def test_s3_flattened_list_and_payload_root():
-    r = _serialize("s3", "ListObjectsV2", {"Name": "b", "Contents": [{"Key": "a"}, {"Key": "b"}], "KeyCount": 2})
+    r = _serialize(
+        "s3", "ListObjectsV2", {"Name": "b", "Contents": [{"Key": "a"}, {"Key": "b"}], "KeyCount": 2}
+    )
     assert b"<ListBucketResult xmlns=" in r.body and b"<Contents><Key>a</Key></Contents><Contents>" in r.body
     assert [c["Key"] for c in _parse("s3", r, "ListObjectsV2")["Contents"]] == ["a", "b"]
-    r = _serialize("s3", "CopyObject", {"CopyObjectResult": {"ETag": '"e"', "LastModified": T}, "VersionId": "v"})
-    assert b'<CopyObjectResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><ETag>&quot;e&quot;</ETag>' in r.body
+    r = _serialize(
+        "s3", "CopyObject", {"CopyObjectResult": {"ETag": '"e"', "LastModified": T}, "VersionId": "v"}
+    )
+    assert (
+        b'<CopyObjectResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><ETag>&quot;e&quot;</ETag>'
+        in r.body
+    )
     assert r.header("x-amz-version-id") == "v"
 
 
 def test_s3_get_bucket_location_root_is_the_value():
     r = _serialize("s3", "GetBucketLocation", {"LocationConstraint": "eu-west-1"})
-    assert r.body.endswith(b'<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">eu-west-1</LocationConstraint>')
+    assert r.body.endswith(
+        b'<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">eu-west-1</LocationConstraint>'
+    )
 
 
 def test_s3_get_object_streams_async_iterator_and_headers():
@@ -223,7 +253,10 @@ def test_json_dynamodb_error_type_prefix():
 
 def test_json_dynamodb_modelled_error_fields():
     reasons = [{"Code": "ConditionalCheckFailed", "Message": "no"}, {"Code": "None"}]
-    r = _error("dynamodb", AwsError("TransactionCanceledException", "cancelled", fields={"CancellationReasons": reasons}))
+    r = _error(
+        "dynamodb",
+        AwsError("TransactionCanceledException", "cancelled", fields={"CancellationReasons": reasons}),
+    )
     shape = service_model("dynamodb").shape_for_error_code("TransactionCanceledException")
     assert _parse("dynamodb", r, shape=shape)["CancellationReasons"] == reasons
 
@@ -238,7 +271,10 @@ def test_sqs_json_error_is_query_compatible():
         assert err["Code"] == "AWS.SimpleQueueService.NonExistentQueue"
         assert err["QueryErrorCode"] == "QueueDoesNotExist" and err["Type"] == "Sender"
     assert _error("sqs", AwsError("PurgeQueueInProgress", "x")).status == 403
-    assert _error("sqs", AwsError("InvalidAttributeName", "x")).header("x-amzn-query-error") == "InvalidAttributeName;Sender"
+    assert (
+        _error("sqs", AwsError("InvalidAttributeName", "x")).header("x-amzn-query-error")
+        == "InvalidAttributeName;Sender"
+    )
 
 
 def test_json_version_and_empty_output():
@@ -312,12 +348,15 @@ def test_sqs_query_batch_result():
 def test_sqs_query_error_uses_legacy_code_and_namespace():
     r = _error("sqs", AwsError("QueueDoesNotExist", "The specified queue does not exist."), "query")
     assert r.status == 400
-    assert r.body == (
-        '<?xml version="1.0" encoding="UTF-8"?><ErrorResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/">'
-        "<Error><Type>Sender</Type><Code>AWS.SimpleQueueService.NonExistentQueue</Code>"
-        "<Message>The specified queue does not exist.</Message><Detail/></Error>"
-        f"<RequestId>{RID}</RequestId></ErrorResponse>"
-    ).encode()
+    assert (
+        r.body
+        == (
+            '<?xml version="1.0" encoding="UTF-8"?><ErrorResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/">'
+            "<Error><Type>Sender</Type><Code>AWS.SimpleQueueService.NonExistentQueue</Code>"
+            "<Message>The specified queue does not exist.</Message><Detail/></Error>"
+            f"<RequestId>{RID}</RequestId></ErrorResponse>"
+        ).encode()
+    )
 
 
 def test_sqs_query_accepts_operations_of_the_json_model():
@@ -334,7 +373,16 @@ def test_lambda_create_function_201_and_invoke_status_member():
     r = _serialize("lambda", "CreateFunction", {"FunctionName": "f", "MemorySize": 128})
     assert r.status == 201 and r.header("content-type") == "application/json"
     assert json.loads(r.body) == {"FunctionName": "f", "MemorySize": 128}
-    r = _serialize("lambda", "Invoke", {"StatusCode": 200, "Payload": b'{"ok":1}', "FunctionError": "Unhandled", "ExecutedVersion": "$LATEST"})
+    r = _serialize(
+        "lambda",
+        "Invoke",
+        {
+            "StatusCode": 200,
+            "Payload": b'{"ok":1}',
+            "FunctionError": "Unhandled",
+            "ExecutedVersion": "$LATEST",
+        },
+    )
     assert r.status == 200 and r.body == b'{"ok":1}'
     assert r.header("X-Amz-Function-Error") == "Unhandled" and r.header("X-Amz-Executed-Version") == "$LATEST"
     assert _serialize("lambda", "Invoke", {"StatusCode": 202}).status == 202
@@ -350,7 +398,14 @@ def test_lambda_error_header_and_body():
     assert body["Type"] == "User" and "Function not found" in (body.get("Message") or body.get("message"))
     err = _parse("lambda", r)["Error"]
     assert err == {"Code": "ResourceNotFoundException", "Message": "Function not found: arn:aws:lambda:f"}
-    r = _error("lambda", AwsError("TooManyRequestsException", "slow down", fields={"retryAfterSeconds": "3", "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"}))
+    r = _error(
+        "lambda",
+        AwsError(
+            "TooManyRequestsException",
+            "slow down",
+            fields={"retryAfterSeconds": "3", "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"},
+        ),
+    )
     assert r.status == 429 and r.header("Retry-After") == "3"
     assert json.loads(r.body)["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
 
@@ -388,3 +443,25 @@ def test_xml_escape(text, escaped):
 def test_unknown_protocol_rejected():
     with pytest.raises(ValueError):
         create_serializer(service_model("s3"), "smithy-rpc-v2-cbor")
+
+
+def test_s3_unmodelled_error_statuses():
+    assert (
+        _error("s3", AwsError("PreconditionFailed", "At least one of the preconditions failed")).status == 412
+    )
+    assert _error("s3", AwsError("InvalidRange", "The requested range is not satisfiable")).status == 416
+    r = _error("s3", AwsError("NotModified", "Not Modified"))
+    assert r.status == 304 and r.body == b""
+    assert _error("s3", AwsError("SomethingNew", "x")).status == 400
+
+
+def test_header_values_beyond_ascii_are_rfc2047_encoded():
+    r = _serialize("s3", "HeadObject", {"Metadata": {"name": "café\r\nx"}, "ContentType": "text/plain"})
+    value = r.header("x-amz-meta-name")
+    assert value.startswith("=?UTF-8?B?") and "\n" not in value
+    assert r.header("content-type") == "text/plain"
+
+
+def test_json_lone_surrogate_is_escaped():
+    r = _serialize("sqs", "GetQueueUrl", {"QueueUrl": "a\ud800b"})
+    assert json.loads(r.body) == {"QueueUrl": "a\ud800b"}

@@ -62,7 +62,7 @@ async def send_message(ctx: RequestContext, req: dict[str, Any]) -> dict[str, An
         req["MessageBody"], req.get("MessageAttributes"), queue.int_attribute("MaximumMessageSize")
     )
     delay, dedup_key = _delay(queue, req), _dedup_key(queue, req)
-    doc = messages.new_message(req, sender=ctx.access_key or ctx.account_id, sent_ms=now_ms())
+    doc = messages.new_message(req, sender=ctx.account_id, sent_ms=now_ms())
     message_id, sequence = await store(ctx).send(queue.ref, doc, delay, fifo=queue.fifo, dedup_key=dedup_key)
     out = {
         "MessageId": message_id,

@@ -32,8 +32,9 @@ from __future__ import annotations
 import base64
 import json
 import re
+import struct
 import zlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -72,7 +73,8 @@ def _xml_entity(match: re.Match[str]) -> str:
     return _XML_ENTITIES.get(char) or f"&#x{ord(char):X};"
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH = datetime(1970, 1, 1)
+_ZERO = timedelta(0)
 _MILLISECOND = timedelta(milliseconds=1)
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -80,7 +82,7 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 def _as_utc(value: datetime | float | int | str) -> datetime:
     if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value if value.tzinfo is None or value.utcoffset() == _ZERO else value.astimezone(UTC)
     if isinstance(value, int | float):
         return datetime.fromtimestamp(value, UTC)
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
@@ -88,13 +90,19 @@ def _as_utc(value: datetime | float | int | str) -> datetime:
 
 def format_timestamp(value: datetime | float | int | str, fmt: str) -> str | int | float:
     """``iso8601`` -> ``2026-01-02T03:04:05.000Z``; ``rfc822`` -> ``Fri, 02 Jan 2026 03:04:05 GMT``;
-    ``unixTimestamp`` -> epoch seconds (an int when whole, else a float to the millisecond)."""
+    ``unixTimestamp`` -> epoch seconds (an int when whole, else a float to the millisecond).
+    A naive datetime is UTC."""
     dt = _as_utc(value)
     if fmt == "iso8601":
-        return f"{dt:%Y-%m-%dT%H:%M:%S}.{dt.microsecond // 1000:03d}Z"
+        return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031 (fastest here)
+            dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second, dt.microsecond // 1000
+        )  # fmt: skip
     if fmt == "rfc822":
-        return f"{_DAYS[dt.weekday()]}, {dt.day:02d} {_MONTHS[dt.month - 1]} {dt:%Y %H:%M:%S} GMT"
-    millis = (dt - _EPOCH) // _MILLISECOND  # exact integer arithmetic: no float rounding drift
+        return "%s, %02d %s %04d %02d:%02d:%02d GMT" % (  # noqa: UP031
+            _DAYS[dt.weekday()], dt.day, _MONTHS[dt.month - 1], dt.year, dt.hour, dt.minute, dt.second
+        )  # fmt: skip
+    # exact integer arithmetic: no float rounding drift
+    millis = (dt.replace(tzinfo=None) - _EPOCH) // _MILLISECOND
     return millis // 1000 if millis % 1000 == 0 else millis / 1000
 
 
@@ -192,46 +200,75 @@ class ResponseSerializer:
 
 
 class _Member:
-    """How one structure member is written: computed once per shape."""
+    """How one structure member is written: computed once per shape.
 
-    __slots__ = ("name", "shape", "element", "attribute", "write")
+    ``text`` is set for members written as plain text (strings, numbers, booleans, timestamps)
+    so that the hot loop appends ``open + text(value) + close`` without further dispatch.
+    """
 
-    def __init__(self, name: str, shape: Shape, element: str, attribute: bool, write: Callable) -> None:
+    __slots__ = ("name", "shape", "element", "write", "text", "open", "close")
+
+    def __init__(self, name: str, shape: Shape, element: str, write: Callable, text: Callable | None) -> None:
         self.name = name
         self.shape = shape
         self.element = element
-        self.attribute = attribute
         self.write = write
+        self.text = text
+        self.open = f"<{element}>"
+        self.close = f"</{element}>"
+
+
+class _XmlPlan:
+    __slots__ = ("shape", "members", "by_name", "attributes", "ns")
+
+    def __init__(self, shape: Shape, members: list[_Member], attributes: list[_Member], ns: str) -> None:
+        self.shape = shape
+        self.members = members
+        self.by_name = {m.name: m for m in members}
+        self.attributes = attributes
+        self.ns = ns
+
+
+def _escape_any(value: Any) -> str:
+    return xml_escape(value if isinstance(value, str) else _text(value))
 
 
 class XmlBodyMixin:
     """Per-shape XML writers; each appends string parts to ``out``."""
 
     BODY_TIMESTAMP = "iso8601"
-    _plans: dict[int, tuple[Shape, list[_Member], str]]
+    _plans: dict[int, _XmlPlan]
 
-    def _xml_plan(self, shape: StructureShape) -> tuple[list[_Member], str]:
-        """Body members of ``shape`` and the namespace declarations its start tag carries."""
-        cached = self._plans.get(id(shape))
-        if cached is not None and cached[0] is shape:
-            return cached[1], cached[2]
-        members = []
+    def _xml_plan(self, shape: StructureShape) -> _XmlPlan:
+        """Body members of ``shape``, its attribute members and its namespace declaration."""
+        plan = self._plans.get(id(shape))
+        if plan is not None and plan.shape is shape:
+            return plan
+        members, attributes = [], []
         for name, member in shape.members.items():
             ser = member.serialization
             if ser.get("location") in _NON_BODY_LOCATIONS:
                 continue
-            members.append(
-                _Member(
-                    name,
-                    member,
-                    self._element_name(name, member),
-                    bool(ser.get("xmlAttribute")),
-                    getattr(self, f"_xml_{member.type_name}", self._xml_scalar),
-                )
+            entry = _Member(
+                name,
+                member,
+                self._element_name(name, member),
+                getattr(self, f"_xml_{member.type_name}", self._xml_scalar),
+                self._xml_text(member),
             )
-        ns = _namespace_attr(shape.serialization.get("xmlNamespace"))
-        self._plans[id(shape)] = (shape, members, ns)
-        return members, ns
+            (attributes if ser.get("xmlAttribute") else members).append(entry)
+        plan = _XmlPlan(shape, members, attributes, _namespace_attr(shape.serialization.get("xmlNamespace")))
+        self._plans[id(shape)] = plan
+        return plan
+
+    def _xml_text(self, shape: Shape) -> Callable[[Any], str] | None:
+        kind = shape.type_name
+        if kind in ("string", "integer", "long", "boolean"):
+            return _escape_any
+        if kind == "timestamp":
+            fmt = shape.serialization.get("timestampFormat") or self.BODY_TIMESTAMP
+            return lambda value: str(format_timestamp(value, fmt))
+        return None
 
     @staticmethod
     def _element_name(name: str, member: Shape) -> str:
@@ -247,20 +284,26 @@ class XmlBodyMixin:
         getattr(self, f"_xml_{shape.type_name}", self._xml_scalar)(shape, value, name, out)
 
     def _xml_members(self, shape: StructureShape, value: dict[str, Any], out: list[str]) -> None:
-        members, _ = self._xml_plan(shape)
-        for m in members:
-            v = value.get(m.name)
-            if v is not None and not m.attribute:
+        """Body members in the order the handler gave them (parsers look members up by name)."""
+        by_name = self._xml_plan(shape).by_name
+        for key, v in value.items():
+            m = by_name.get(key)
+            if m is None or v is None:
+                continue
+            if m.text is not None:
+                out.append(m.open + m.text(v) + m.close)
+            else:
                 m.write(m.shape, v, m.element, out)
 
     def _xml_open(self, shape: StructureShape, value: dict[str, Any], name: str, extra: str = "") -> str:
-        members, ns = self._xml_plan(shape)
-        attrs = [extra, ns] if extra or ns else []
-        for m in members:
-            if m.attribute:
-                v = value.get(m.name)
-                if v is not None:
-                    attrs.append(f' {m.element}="{xml_escape(_text(v))}"')
+        plan = self._xml_plan(shape)
+        if not (extra or plan.ns or plan.attributes):
+            return f"<{name}>"
+        attrs = [extra, plan.ns]
+        for m in plan.attributes:
+            v = value.get(m.name)
+            if v is not None:
+                attrs.append(f' {m.element}="{xml_escape(_text(v))}"')
         return f"<{name}{''.join(attrs)}>"
 
     def _xml_structure(self, shape: StructureShape, value: dict[str, Any], name: str, out: list[str]) -> None:
@@ -350,7 +393,10 @@ class QueryResponseSerializer(XmlBodyMixin, ResponseSerializer):
         super().__init__(service_model)
         self._plans = {}
         meta = service_model.metadata
-        ns = meta.get("xmlNamespace") or f"https://{meta['endpointPrefix']}.amazonaws.com/doc/{meta['apiVersion']}/"
+        ns = (
+            meta.get("xmlNamespace")
+            or f"https://{meta['endpointPrefix']}.amazonaws.com/doc/{meta['apiVersion']}/"
+        )
         self.namespace = ns if ns.endswith("/") else ns + "/"
         self._detail = "awsQueryCompatible" in meta  # SQS writes an empty <Detail/> in errors
 
@@ -364,7 +410,9 @@ class QueryResponseSerializer(XmlBodyMixin, ResponseSerializer):
         out.append(f"</{op.name}Response>")
         return HttpResponse(200, self._headers(request_id), "".join(out).encode("utf-8"))
 
-    def _write_result(self, op: OperationModel, output: dict[str, Any], request_id: str, out: list[str]) -> None:
+    def _write_result(
+        self, op: OperationModel, output: dict[str, Any], request_id: str, out: list[str]
+    ) -> None:
         shape = op.output_shape
         if shape is not None:
             wrapper = shape.serialization.get("resultWrapper")
@@ -414,7 +462,9 @@ class EC2ResponseSerializer(QueryResponseSerializer):
     protocol = "ec2"
     CONTENT_TYPE = "text/xml;charset=UTF-8"
 
-    def _write_result(self, op: OperationModel, output: dict[str, Any], request_id: str, out: list[str]) -> None:
+    def _write_result(
+        self, op: OperationModel, output: dict[str, Any], request_id: str, out: list[str]
+    ) -> None:
         out.append(f"<requestId>{xml_escape(request_id)}</requestId>")
         shape = op.output_shape
         if shape is None:
@@ -505,7 +555,11 @@ def _identity(shape: Shape, value: Any) -> Any:
 
 
 def _dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: only \u escapes can carry them
+        return json.dumps(value, separators=(",", ":")).encode("ascii")
 
 
 # --------------------------------------------------------------------------- json
@@ -529,7 +583,9 @@ class JSONResponseSerializer(JsonBodyMixin, ResponseSerializer):
         self._json_plans = {}
         meta = service_model.metadata
         self.content_type = f"application/x-amz-json-{meta.get('jsonVersion', '1.0')}"
-        self.type_prefix = self._TYPE_PREFIXES.get(self.service_name, f"com.amazonaws.{meta['endpointPrefix']}")
+        self.type_prefix = self._TYPE_PREFIXES.get(
+            self.service_name, f"com.amazonaws.{meta['endpointPrefix']}"
+        )
         self.query_compatible = "awsQueryCompatible" in meta
         self._legacy: dict[str, tuple[str, int]] = {}
         if self.query_compatible:
@@ -663,12 +719,57 @@ class BaseRestResponseSerializer(ResponseSerializer):
             return value, self.BLOB_CONTENT_TYPE  # bytes, or an async iterator passed through as is
         if value is None:
             return b"", ""
+        if member.serialization.get("eventstream"):
+            return self._event_stream(member, value), EVENT_STREAM_CONTENT_TYPE
         return self._structure_payload(op, payload_name, member, value)
+
+    async def _event_stream(self, shape: StructureShape, events: Any) -> AsyncIterator[bytes]:
+        """Encode events (``{"PayloadChunk": {"Payload": b".."}}``, from an iterable or an async
+        iterator) as ``application/vnd.amazon.eventstream`` messages, one per event."""
+        if not hasattr(events, "__aiter__"):
+            events = _aiter(events)
+        async for event in events:
+            for event_type, value in event.items():
+                if value is not None:
+                    yield self._event_message(shape.members[event_type], event_type, value)
+
+    def _event_message(self, shape: StructureShape, event_type: str, value: dict[str, Any]) -> bytes:
+        headers: list[tuple[str, Any, Shape | None]] = [
+            (":event-type", event_type, None),
+            (":message-type", "event", None),
+        ]
+        body, content_type = b"", ""
+        for name, member in shape.members.items():
+            v = value.get(name)
+            if v is None:
+                continue
+            ser = member.serialization
+            if ser.get("eventheader"):
+                headers.append((name, v, member))
+            elif ser.get("eventpayload"):
+                if member.type_name in ("blob", "string"):
+                    body = v.encode("utf-8") if isinstance(v, str) else bytes(v)
+                    content_type = "application/octet-stream" if member.type_name == "blob" else "text/plain"
+                else:
+                    body, content_type = self._event_body(member, v)
+        if not content_type and any(
+            value.get(n) is not None and not (m.serialization.get("eventheader"))
+            for n, m in shape.members.items()
+        ):
+            body, content_type = self._event_body(shape, value)
+        if content_type:
+            headers.append((":content-type", content_type, None))
+        return encode_event_message(headers, body)
+
+    def _event_body(self, shape: StructureShape, value: dict[str, Any]) -> tuple[bytes, str]:
+        raise NotImplementedError
 
     def _body(self, op: OperationModel, shape: StructureShape, output: dict[str, Any]) -> tuple[bytes, str]:
         raise NotImplementedError
 
-    def _structure_payload(self, op: OperationModel, name: str, member: Shape, value: Any) -> tuple[bytes, str]:
+    def _structure_payload(
+        self, op: OperationModel, name: str, member: Shape, value: Any
+    ) -> tuple[bytes, str]:
         raise NotImplementedError
 
     def _error_headers(self, error: AwsError, shape: StructureShape | None, headers: list) -> None:
@@ -693,8 +794,13 @@ class RestJSONResponseSerializer(JsonBodyMixin, BaseRestResponseSerializer):
             return b"", ""
         return _dumps(self._json_structure(shape, output)), self.DEFAULT_CONTENT_TYPE
 
-    def _structure_payload(self, op: OperationModel, name: str, member: Shape, value: Any) -> tuple[bytes, str]:
+    def _structure_payload(
+        self, op: OperationModel, name: str, member: Shape, value: Any
+    ) -> tuple[bytes, str]:
         return _dumps(self._json_value(member, value)), self.DEFAULT_CONTENT_TYPE
+
+    def _event_body(self, shape: StructureShape, value: dict[str, Any]) -> tuple[bytes, str]:
+        return _dumps(self._json_structure(shape, value)), "application/json"
 
     def serialize_error(self, error: AwsError, op: OperationModel | None, request_id: str) -> HttpResponse:
         shape = self._error_shape(error)
@@ -755,6 +861,49 @@ class RestXMLResponseSerializer(XmlBodyMixin, BaseRestResponseSerializer):
     }
     # Outputs whose root element *is* the one member (``<LocationConstraint>eu-west-1</...>``).
     SCALAR_ROOTS = {"GetBucketLocation": "LocationConstraint"}
+    # Statuses of S3 error codes the model does not list (S3 API reference, "Error responses"),
+    # so that handlers can raise AwsError("PreconditionFailed", ...) without repeating them.
+    S3_ERROR_STATUS = {
+        "BadDigest": 400,
+        "BucketNotEmpty": 409,
+        "EntityTooLarge": 400,
+        "EntityTooSmall": 400,
+        "IllegalLocationConstraintException": 400,
+        "IncompleteBody": 400,
+        "InternalError": 500,
+        "InvalidAccessKeyId": 403,
+        "InvalidArgument": 400,
+        "InvalidBucketName": 400,
+        "InvalidBucketState": 409,
+        "InvalidDigest": 400,
+        "InvalidPart": 400,
+        "InvalidPartOrder": 400,
+        "InvalidRange": 416,
+        "InvalidRequest": 400,
+        "InvalidTag": 400,
+        "KeyTooLongError": 400,
+        "MalformedXML": 400,
+        "MethodNotAllowed": 405,
+        "MissingContentLength": 411,
+        "NoSuchBucketPolicy": 404,
+        "NoSuchCORSConfiguration": 404,
+        "NoSuchLifecycleConfiguration": 404,
+        "NoSuchTagSet": 404,
+        "NoSuchVersion": 404,
+        "NoSuchWebsiteConfiguration": 404,
+        "NotImplemented": 501,
+        "NotModified": 304,
+        "ObjectLockConfigurationNotFoundError": 404,
+        "OwnershipControlsNotFoundError": 404,
+        "PreconditionFailed": 412,
+        "ReplicationConfigurationNotFoundError": 404,
+        "RequestTimeTooSkewed": 403,
+        "ServerSideEncryptionConfigurationNotFoundError": 404,
+        "NoSuchPublicAccessBlockConfiguration": 404,
+        "SignatureDoesNotMatch": 403,
+        "SlowDown": 503,
+        "XAmzContentSHA256Mismatch": 400,
+    }
 
     def __init__(self, service_model: ServiceModel) -> None:
         super().__init__(service_model)
@@ -775,27 +924,38 @@ class RestXMLResponseSerializer(XmlBodyMixin, BaseRestResponseSerializer):
         return f' xmlns="{uri or self.namespace}"' if (uri or self.namespace) else ""
 
     def _body(self, op: OperationModel, shape: StructureShape, output: dict[str, Any]) -> tuple[bytes, str]:
-        members, _ = self._xml_plan(shape)
-        if not members:
+        if not self._xml_plan(shape).members:
             return b"", ""
         scalar = self.SCALAR_ROOTS.get(op.name)
         if scalar is not None:
             value = output.get(scalar)
             text = "" if value is None else xml_escape(_text(value))
-            return f"{XML_DECL}<{scalar}{self._root_ns()}>{text}</{scalar}>".encode(), self.DEFAULT_CONTENT_TYPE
+            return (
+                f"{XML_DECL}<{scalar}{self._root_ns()}>{text}</{scalar}>".encode(),
+                self.DEFAULT_CONTENT_TYPE,
+            )
         root = self.S3_ROOTS.get(op.name) or shape.serialization.get("name") or _strip(shape.name, "Output")
         out = [XML_DECL, self._xml_open(shape, output, root, self._root_ns())]
         self._xml_members(shape, output, out)
         out.append(f"</{root}>")
         return "".join(out).encode("utf-8"), self.DEFAULT_CONTENT_TYPE
 
-    def _structure_payload(self, op: OperationModel, name: str, member: Shape, value: Any) -> tuple[bytes, str]:
+    def _structure_payload(
+        self, op: OperationModel, name: str, member: Shape, value: Any
+    ) -> tuple[bytes, str]:
         ser = member.serialization
         root = ser.get("name") or name
         out = [XML_DECL, self._xml_open(member, value, root, self._root_ns(ser.get("xmlNamespace")))]
         self._xml_members(member, value, out)
         out.append(f"</{root}>")
         return "".join(out).encode("utf-8"), self.DEFAULT_CONTENT_TYPE
+
+    def _event_body(self, shape: StructureShape, value: dict[str, Any]) -> tuple[bytes, str]:
+        name = shape.serialization.get("name") or shape.name
+        out = [self._xml_open(shape, value, name)]
+        self._xml_members(shape, value, out)
+        out.append(f"</{name}>")
+        return "".join(out).encode("utf-8"), "text/xml"
 
     def serialize_error(self, error: AwsError, op: OperationModel | None, request_id: str) -> HttpResponse:
         shape = self._error_shape(error)
@@ -820,7 +980,51 @@ class RestXMLResponseSerializer(XmlBodyMixin, BaseRestResponseSerializer):
         out.append("</Error>")
         headers = self._request_id_headers(request_id) + [("Content-Type", self.DEFAULT_CONTENT_TYPE)]
         self._error_headers(error, shape, headers)
-        return HttpResponse(status, headers, "".join(out).encode("utf-8"))
+        body = b"" if status in (204, 304) else "".join(out).encode("utf-8")
+        return HttpResponse(status, headers, body)
+
+    def _status(self, error: AwsError, shape: Shape | None) -> int:
+        if not error.status and shape is None and self.is_s3 and error.code in self.S3_ERROR_STATUS:
+            return self.S3_ERROR_STATUS[error.code]
+        return super()._status(error, shape)
+
+
+EVENT_STREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
+
+
+async def _aiter(items: Any) -> AsyncIterator[Any]:
+    for item in items:
+        yield item
+
+
+def _event_header(name: str, value: Any, shape: Shape | None) -> bytes:
+    """One typed event-stream header (the types botocore's ``DecodeUtils`` reads)."""
+    raw_name = name.encode("utf-8")
+    kind = shape.type_name if shape is not None else "string"
+    if kind == "boolean":
+        encoded = bytes([0 if value else 1])
+    elif kind in ("integer", "long"):
+        encoded = (
+            (b"\x04" + struct.pack(">i", value))
+            if kind == "integer"
+            else (b"\x05" + struct.pack(">q", value))
+        )
+    elif kind == "timestamp":
+        encoded = b"\x08" + struct.pack(">q", int(_as_utc(value).timestamp() * 1000))
+    elif kind == "blob":
+        encoded = b"\x06" + struct.pack(">H", len(value)) + bytes(value)
+    else:
+        data = str(value).encode("utf-8")
+        encoded = b"\x07" + struct.pack(">H", len(data)) + data
+    return bytes([len(raw_name)]) + raw_name + encoded
+
+
+def encode_event_message(headers: list[tuple[str, Any, Shape | None]], payload: bytes) -> bytes:
+    """A ``vnd.amazon.eventstream`` message: prelude (lengths + CRC), headers, payload, CRC."""
+    raw_headers = b"".join(_event_header(n, v, s) for n, v, s in headers)
+    prelude = struct.pack(">II", 16 + len(raw_headers) + len(payload), len(raw_headers))
+    message = prelude + struct.pack(">I", zlib.crc32(prelude)) + raw_headers + payload
+    return message + struct.pack(">I", zlib.crc32(message))
 
 
 def _host_id(request_id: str) -> str:

@@ -1,0 +1,184 @@
+"""The human-readable report: one table per part, ratios vs moto, and the targets from issue 2."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TARGETS = ("gateway", "direct", "moto")
+GOAL_GET_PER_S = 3000  # GetObject/s through the gateway (wrk)
+GOAL_GATEWAY_MS = 1.0  # added by the gateway at p50
+GOAL_MEMORY_MIB = 32  # RSS growth per process for a 64 MiB object
+
+
+def render(results: dict[str, Any]) -> str:
+    notes: list[str] = []
+    parts = [_header(results), _boto_table(results, notes)]
+    if "wrk" in results:
+        parts.append(_wrk_table(results["wrk"], notes))
+    if "memory" in results:
+        parts.append(_memory_table(results["memory"], notes))
+    parts.append(_goals(results))
+    if notes:
+        parts.append("Errors:\n" + "\n".join(f"  [{i}] {n}" for i, n in enumerate(notes, 1)))
+    return "\n\n".join(parts)
+
+
+def _header(results: dict[str, Any]) -> str:
+    m, s = results["machine"], results["settings"]
+    lines = [
+        f"Flotilla bench {results['date']}  ({m['cores']} cores, {m['cpu']}, Python {m['python']}, {m['commit']})",
+        f"command: {results['command']}",
+        f"boto3: {s['duration']} s measured after {s['warmup']} s warm-up per run; wall {results['wall_seconds']} s",
+    ]
+    lines += [f"{t}: {e}" for t, e in results["target_errors"].items()]
+    return "\n".join(lines)
+
+
+def _present(results: dict[str, Any]) -> list[str]:
+    seen = {r["target"] for r in results.get("boto", [])} | set(results.get("wrk", {}))
+    return [t for t in TARGETS if t in seen]
+
+
+# -- boto3 -----------------------------------------------------------------------------------
+
+
+def boto_cell(row: dict | None, notes: list[str] | None = None) -> str:
+    """``ops/s p50 p99``; ``ERROR[n]`` when nothing succeeded, ``![n]`` when some calls failed."""
+    if row is None:
+        return "-"
+    mark = "*" if row["partial"] else ""
+    if row["ops"] == 0 or row["errors"]:
+        what = f"{row['target']} {row['workload']} x{row['threads']}: {row['errors']} errors, first: {row['error']}"
+        mark = ("ERROR" if row["ops"] == 0 else "!") + _note(notes, what)
+        if row["ops"] == 0:
+            return mark
+    return f"{row['ops_per_s']:.0f} {row['p50_ms']:7.2f} {row['p99_ms']:7.2f}{mark}"
+
+
+def _boto_table(results: dict[str, Any], notes: list[str]) -> str:
+    targets = _present(results)
+    rows = {(r["workload"], r["threads"], r["target"]): r for r in results["boto"]}
+    keys = list(dict.fromkeys((r["workload"], r["threads"]) for r in results["boto"]))
+    head = f"{'boto3 workload':<20}{'thr':>4}" + "".join(f"{t + ' ops/s  p50  p99 ms':>25}" for t in targets)
+    head += f"{'gw/moto':>9}{'gw-direct p50':>15}"
+    lines = [head, "-" * len(head)]
+    for workload, threads in keys:
+        cells = [rows.get((workload, threads, t)) for t in targets]
+        line = f"{workload:<20}{threads:>4}" + "".join(f"{boto_cell(c, notes):>25}" for c in cells)
+        by = dict(zip(targets, cells, strict=True))
+        line += f"{_ratio(by.get('gateway'), by.get('moto'), 'ops_per_s'):>9}"
+        line += f"{_delta(by.get('gateway'), by.get('direct'), 'p50_ms'):>15}"
+        lines.append(line)
+    if any(r["partial"] for r in results["boto"]):
+        lines.append("* some ReceiveMessage calls found the queue empty (no DeleteMessage followed)")
+    lines.append(
+        "SQS Receive+Delete = one ReceiveMessage (1 message, WaitTimeSeconds=0) + one DeleteMessage."
+    )
+    return "\n".join(lines)
+
+
+# -- wrk -------------------------------------------------------------------------------------
+
+
+def _wrk_table(wrk: dict[str, dict], notes: list[str]) -> str:
+    head = (
+        f"{'wrk GET 1 KiB (unsigned)':<26}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'vs moto':>9}"
+    )
+    lines = [head, "-" * len(head)]
+    for target in (t for t in TARGETS if t in wrk):
+        w = wrk[target]
+        if w["requests_per_s"] is None:
+            label = "ERROR" + _note(notes, f"wrk {target}: {w['error']}")
+            lines.append(f"{target:<26}{label:>10}")
+            continue
+        ratio = _ratio(w, wrk.get("moto"), "requests_per_s")
+        lines.append(
+            f"{target:<26}{w['requests_per_s']:>10.0f}{_num(w['p50_ms']):>9}{_num(w['p99_ms']):>9}"
+            f"{w['non_2xx']:>9}{ratio:>9}"
+        )
+    cmd = next((w["command"] for w in wrk.values() if w["command"]), "")
+    lines.append(f"({cmd.split(' http')[0]} <target>/bucket/key; gateway adds "
+                 f"{_delta(wrk.get('gateway'), wrk.get('direct'), 'p50_ms').strip()} at p50)")  # fmt: skip
+    return "\n".join(lines)
+
+
+# -- memory ----------------------------------------------------------------------------------
+
+
+def _memory_table(mem: dict[str, dict], notes: list[str]) -> str:
+    head = f"{'64 MiB object: RSS peak growth':<32}{'PutObject':>12}{'GetObject':>12}{'RSS after':>12}"
+    lines = [head, "-" * len(head)]
+    for target, res in mem.items():
+        mark = _note(notes, f"memory {target}: {res['error']}") if res.get("error") else ""
+        for proc, p in res.get("processes", {}).items():
+            cells = [_num(p.get(f"{op}_peak_mib"), " MiB") for op in ("put", "get")] + [
+                _num(p.get("rss_after_mib"), " MiB")
+            ]
+            flag = "" if p.get("peak_reset", True) else " (peak not reset: upper bound)"
+            lines.append(f"{target + ' / ' + proc:<32}" + "".join(f"{c:>12}" for c in cells) + flag)
+        if mark:
+            lines.append(f"{target:<32}{'ERROR' + mark:>12}")
+    return "\n".join(lines)
+
+
+# -- goals -----------------------------------------------------------------------------------
+
+
+def _goals(results: dict[str, Any]) -> str:
+    lines = ["Targets (issue 2):"]
+    wrk = results.get("wrk", {})
+    gw = wrk.get("gateway", {})
+    lines.append(_verdict(f"GetObject through the gateway >= {GOAL_GET_PER_S}/s (wrk)", gw.get("requests_per_s"),
+                          lambda v: v >= GOAL_GET_PER_S, "req/s"))  # fmt: skip
+    delta = _delta_value(gw, wrk.get("direct"), "p50_ms")
+    lines.append(_verdict(f"gateway adds < {GOAL_GATEWAY_MS} ms at p50 (wrk)", delta,
+                          lambda v: v < GOAL_GATEWAY_MS, "ms"))  # fmt: skip
+    rows = {(r["workload"], r["threads"], r["target"]): r for r in results.get("boto", [])}
+    boto_delta = _delta_value(rows.get(("S3 GetObject 1 KiB", 1, "gateway")),
+                              rows.get(("S3 GetObject 1 KiB", 1, "direct")), "p50_ms")  # fmt: skip
+    lines.append(_verdict(f"gateway adds < {GOAL_GATEWAY_MS} ms at p50 (boto3 GetObject, 1 thread)", boto_delta,
+                          lambda v: v < GOAL_GATEWAY_MS, "ms"))  # fmt: skip
+    mem = results.get("memory", {}).get("gateway", {})
+    peaks = [
+        p["peak_growth_mib"] for op in ("put", "get") for p in mem.get(op, {}).values() if isinstance(p, dict)
+    ]
+    lines.append(_verdict(f"64 MiB object grows gateway and S3 RSS < {GOAL_MEMORY_MIB} MiB",
+                          max(peaks) if peaks else None, lambda v: v < GOAL_MEMORY_MIB, "MiB (worst)"))  # fmt: skip
+    return "\n".join(lines)
+
+
+def _verdict(text: str, value: float | None, ok: Any, unit: str) -> str:
+    if value is None:
+        return f"  [ n/a ] {text}"
+    return f"  [{' met ' if ok(value) else 'MISSED'}] {text}: {value:.2f} {unit}"
+
+
+# -- small helpers ---------------------------------------------------------------------------
+
+
+def _note(notes: list[str] | None, text: str) -> str:
+    if notes is None:
+        return ""
+    notes.append(text)
+    return f"[{len(notes)}]"
+
+
+def _ratio(a: dict | None, b: dict | None, key: str) -> str:
+    if not a or not b or not a.get(key) or not b.get(key):
+        return "-"
+    return f"x{a[key] / b[key]:.2f}"
+
+
+def _delta_value(a: dict | None, b: dict | None, key: str) -> float | None:
+    if not a or not b or a.get(key) is None or b.get(key) is None:
+        return None
+    return a[key] - b[key]
+
+
+def _delta(a: dict | None, b: dict | None, key: str) -> str:
+    value = _delta_value(a, b, key)
+    return "-" if value is None else f"{value:+.2f} ms"
+
+
+def _num(value: float | None, unit: str = "") -> str:
+    return "-" if value is None else f"{value:.2f}{unit}"

@@ -1,0 +1,195 @@
+"""``make bench``: Flotilla (via the gateway and direct) side by side with moto.
+
+    .venv/bin/python -m bench.run                       # everything, ~5 minutes on 2 cores
+    .venv/bin/python -m bench.run --only s3 --skip-moto --duration 1 --threads 1
+
+Three parts: boto3 clients in threads (what a test suite sees), wrk on an unsigned 1 KiB GET
+(what the server can do), and the RSS cost of a 64 MiB object. Targets are interleaved per run,
+so background load on a shared machine hits them alike. A target or workload that fails is
+reported in the table, never a crash of the whole run. Results: stdout and bench-results/<ts>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from bench import boto_load, memory, report, wrk_load
+from bench.targets import Target, flotilla, moto
+from flotilla.fleet import ROOT
+
+SERVICES = ("s3", "sqs", "dynamodb")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
+    p.add_argument("--only", default=",".join(SERVICES), help="services to load (default: s3,sqs,dynamodb)")
+    p.add_argument("--duration", type=float, default=3.0, help="seconds measured per boto3 run (default 3)")
+    p.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up per boto3 run (default 1)")
+    p.add_argument("--threads", default="1,8", help="thread counts for boto3 runs (default 1,8)")
+    p.add_argument("--wrk-duration", type=int, default=10, help="seconds per wrk run (default 10)")
+    p.add_argument("--skip-moto", action="store_true")
+    p.add_argument("--skip-wrk", action="store_true")
+    p.add_argument("--skip-memory", action="store_true")
+    p.add_argument("--skip-flotilla", action="store_true", help="moto only (to check the harness)")
+    p.add_argument("--out", type=Path, default=ROOT / "bench-results", help="where the JSON goes")
+    args = p.parse_args(argv)
+    args.services = [s for s in (x.strip() for x in args.only.split(",")) if s]
+    unknown = set(args.services) - set(SERVICES)
+    if unknown:
+        p.error(f"--only: unknown services {sorted(unknown)}; choose from {', '.join(SERVICES)}")
+    args.thread_counts = [int(x) for x in args.threads.split(",") if x.strip()]
+    return args
+
+
+def start_targets(stack: ExitStack, args: argparse.Namespace, workdir: Path, errors: dict) -> list[Target]:
+    """Start what was asked for; a target that cannot start is noted in ``errors`` and skipped."""
+    targets: list[Target] = []
+    if not args.skip_flotilla:
+        try:
+            targets += stack.enter_context(flotilla(args.services, workdir / "flotilla"))
+        except Exception as err:  # noqa: BLE001
+            errors["gateway"] = errors["direct"] = f"fleet did not start: {err}"[:600]
+    if not args.skip_moto:
+        try:
+            targets.append(stack.enter_context(moto(args.services, workdir / "moto")))
+        except Exception as err:  # noqa: BLE001
+            errors["moto"] = f"moto did not start: {err}"[:600]
+    return targets
+
+
+def prepare(targets: list[Target], services: list[str], count: int) -> dict[tuple[str, str], Any]:
+    """Per (target, service): clients made up front and the service's setup done; or the error."""
+    prepared: dict[tuple[str, str], Any] = {}
+    for target in targets:
+        for service in services:
+            try:
+                clients = boto_load.make_clients(service, target.url(service), count)
+                ctx = boto_load.SETUP[service](clients[0])
+                prepared[target.name, service] = (clients, ctx)
+            except Exception as err:  # noqa: BLE001
+                prepared[target.name, service] = f"setup failed: {type(err).__name__}: {err}"[:300]
+            _log(f"setup {target.name}/{service}: {_status(prepared[target.name, service])}")
+    return prepared
+
+
+def run_boto(args: argparse.Namespace, targets: list[Target], prepared: dict) -> list[dict]:
+    rows = []
+    for workload in (w for w in boto_load.WORKLOADS if w.service in args.services):
+        for threads in args.thread_counts:
+            for target in targets:
+                entry = prepared[target.name, workload.service]
+                if isinstance(entry, str):
+                    result = boto_load.Result(error=entry)
+                else:
+                    clients, ctx = entry
+                    result = boto_load.run(workload, clients[:threads], ctx, args.duration, args.warmup)
+                rows.append(
+                    {"workload": workload.name, "threads": threads, "target": target.name, **asdict(result)}
+                )
+                _log(f"{workload.name} x{threads} {target.name}: {report.boto_cell(rows[-1]).strip()}")
+    return rows
+
+
+def run_wrk(args: argparse.Namespace, targets: list[Target], prepared: dict) -> dict[str, dict]:
+    out = {}
+    for target in targets:
+        if isinstance(prepared[target.name, "s3"], str):
+            out[target.name] = asdict(wrk_load.WrkResult(error=prepared[target.name, "s3"]))
+            continue
+        url = f"{target.url('s3')}/{boto_load.BUCKET}/{boto_load.GET_KEY}"
+        out[target.name] = asdict(wrk_load.run(url, duration=args.wrk_duration))
+        _log(
+            f"wrk {target.name}: {out[target.name]['requests_per_s']} req/s {out[target.name]['error'] or ''}"
+        )
+    return out
+
+
+def run_memory(targets: list[Target], prepared: dict) -> dict[str, dict]:
+    out = {}
+    for target in targets:
+        if target.name == "direct":
+            continue  # the gateway run measures the S3 process too
+        entry = prepared[target.name, "s3"]
+        if isinstance(entry, str):
+            out[target.name] = {"error": entry}
+            continue
+        pids = {n: p for n, p in target.pids.items() if n in ("gateway", "s3", "moto")}
+        out[target.name] = memory.measure(entry[0][0], pids)
+        _log(f"memory {target.name}: {out[target.name]}")
+    return out
+
+
+def machine() -> dict[str, Any]:
+    cpu = next(
+        (ln.split(":", 1)[1].strip() for ln in _lines("/proc/cpuinfo") if ln.startswith("model name")), ""
+    )
+    mem = next(
+        (ln.split(":", 1)[1].strip() for ln in _lines("/proc/meminfo") if ln.startswith("MemTotal")), ""
+    )
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "memory": mem,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "commit": commit.stdout.strip(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.time()
+    results: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "command": " ".join([Path(sys.executable).name, "-m", "bench.run", *(argv or sys.argv[1:])]),
+        "machine": machine(),
+        "settings": {k: v for k, v in vars(args).items() if k not in ("out",)},
+        "target_errors": {},
+    }
+    with ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="flotilla-bench-")))
+        targets = start_targets(stack, args, workdir, results["target_errors"])
+        prepared = prepare(targets, args.services, max(args.thread_counts))
+        results["boto"] = run_boto(args, targets, prepared)
+        if not args.skip_wrk and "s3" in args.services:
+            results["wrk"] = run_wrk(args, targets, prepared)
+        if not args.skip_memory and "s3" in args.services:
+            results["memory"] = run_memory(targets, prepared)
+    results["wall_seconds"] = round(time.time() - started, 1)
+    print(report.render(results))
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(results, indent=2, default=str))
+    print(f"\nResults: {path}")
+    return 0
+
+
+def _status(entry: Any) -> str:
+    return entry if isinstance(entry, str) else "ok"
+
+
+def _lines(path: str) -> list[str]:
+    try:
+        return Path(path).read_text().splitlines()
+    except OSError:
+        return []
+
+
+def _log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

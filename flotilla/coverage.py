@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from pathlib import Path
 
 from flotilla.fleet import ROOT, SERVICES
 from shared.aws.models import service_model

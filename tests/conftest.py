@@ -42,7 +42,9 @@ def aws(endpoint: str) -> Callable[..., object]:
     import boto3
     from botocore.config import Config
 
-    session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
+    session = boto3.session.Session(
+        aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
+    )
     made: dict[tuple, object] = {}
 
     def client(service: str, region: str = "us-east-1", **config: object) -> object:

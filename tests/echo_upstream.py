@@ -37,7 +37,9 @@ async def _read_body(receive: Callable) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-async def _respond(send: Callable, status: int, body: bytes, content_type: bytes = b"application/json") -> None:
+async def _respond(
+    send: Callable, status: int, body: bytes, content_type: bytes = b"application/json"
+) -> None:
     headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

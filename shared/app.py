@@ -195,9 +195,13 @@ class Dispatcher:
         )
         try:
             _identify(ctx, req, self.settings)
-            op = ep.parser.operation_for(req)
+            if ep.protocol.startswith("rest"):
+                op = ep.parser.operation_for(req)  # from method, path and query: may stream the body
+                await _load_body(req, op.has_streaming_input, receive, ctx)
+            else:
+                await _load_body(req, False, receive, ctx)  # the operation is named in the body
+                op = ep.parser.operation_for(req)
             ctx.operation = op.name
-            await _load_body(req, op, receive, ctx)
             if self.settings.enforce_sigv4:
                 _verify(req, self.settings)
             params = ep.parser.parse(op, req)
@@ -276,13 +280,13 @@ async def _receive_chunks(receive: Callable) -> AsyncIterator[bytes]:
             return
 
 
-async def _load_body(req: HttpRequest, op: OperationModel, receive: Callable, ctx: RequestContext) -> None:
+async def _load_body(req: HttpRequest, streaming: bool, receive: Callable, ctx: RequestContext) -> None:
     """Stream the body of streaming operations; read (bounded) the body of all others."""
     chunks: AsyncIterator[bytes] = _receive_chunks(receive)
     if _is_aws_chunked(req.headers):
         trailers: dict[str, str] = ctx.extra.setdefault("trailers", {})
         chunks = sigv4.decode_aws_chunked(chunks, on_trailers=trailers.update)
-    if op.has_streaming_input:
+    if streaming:
         req.stream = chunks
         return
     parts: list[bytes] = []

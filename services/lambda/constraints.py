@@ -53,7 +53,9 @@ def violation(shape: Shape, value: Any) -> str | None:
     return None
 
 
-def violations(shape: StructureShape, params: dict[str, Any], only: tuple[str, ...] | None = None) -> list[str]:
+def violations(
+    shape: StructureShape, params: dict[str, Any], only: tuple[str, ...] | None = None
+) -> list[str]:
     """Violations of the top-level members of ``params`` (or of the members named in ``only``)."""
     out = []
     for name, member in shape.members.items():
@@ -61,5 +63,7 @@ def violations(shape: StructureShape, params: dict[str, Any], only: tuple[str, .
             continue
         problem = violation(member, params[name])
         if problem is not None:
-            out.append(f"Value '{params[name]}' at '{wire_name(name)}' failed to satisfy constraint: {problem}")
+            out.append(
+                f"Value '{params[name]}' at '{wire_name(name)}' failed to satisfy constraint: {problem}"
+            )
     return out

@@ -21,7 +21,9 @@ def invalid_parameter(message: str) -> AwsError:
 def constraints(violations: Sequence[str]) -> AwsError:
     """``N validation error(s) detected: ...; ...`` for values that break the model's constraints."""
     noun = "error" if len(violations) == 1 else "errors"
-    return AwsError("ValidationException", f"{len(violations)} validation {noun} detected: " + "; ".join(violations), 400)
+    return AwsError(
+        "ValidationException", f"{len(violations)} validation {noun} detected: " + "; ".join(violations), 400
+    )
 
 
 def function_exists(name: str) -> AwsError:

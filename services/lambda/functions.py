@@ -80,9 +80,7 @@ def resolve(ctx: RequestContext, value: str) -> FunctionRef:
             f"Functions from '{ref.region}' are not reachable in this region ('{ctx.region}')"
         )
     if ref.account and ref.account != ctx.account_id:
-        raise errors.function_not_found(
-            ctx.arn("lambda", f"function:{ref.name}", account=ref.account)
-        )
+        raise errors.function_not_found(ctx.arn("lambda", f"function:{ref.name}", account=ref.account))
     return ref
 
 

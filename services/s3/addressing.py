@@ -17,11 +17,13 @@ _REGION = r"[a-z]{2}(?:-[a-z]+)+-\d+"
 _VIRTUAL_HOSTS = [
     # bucket.s3.amazonaws.com, bucket.s3.us-east-1.amazonaws.com, bucket.s3-us-west-2.amazonaws.com,
     # bucket.s3.dualstack.us-east-1.amazonaws.com
-    re.compile(rf"^(?P<bucket>.+?)\.s3(?:[.-]external-1)?(?:\.dualstack)?(?:[.-]{_REGION})?\.amazonaws\.com(?:\.cn)?$"),
+    re.compile(
+        rf"^(?P<bucket>.+?)\.s3(?:[.-]external-1)?(?:\.dualstack)?(?:[.-]{_REGION})?\.amazonaws\.com(?:\.cn)?$"
+    ),
     # bucket.s3.localhost.localstack.cloud, bucket.s3.us-east-1.localhost.localstack.cloud
     re.compile(rf"^(?P<bucket>.+?)\.s3(?:\.{_REGION})?\.localhost\.localstack\.cloud$"),
     # bucket.localhost (but not s3.localhost)
-    re.compile(r"^(?P<bucket>(?!s3$).+?)\.localhost$"),
+    re.compile(r"^(?!s3(?:\.[a-z0-9-]+)?\.localhost$)(?P<bucket>.+?)\.localhost$"),
 ]
 
 

@@ -204,8 +204,9 @@ class _Generator:
         low = float(shape.metadata.get("min", -1e308))
         high = float(shape.metadata.get("max", 1e308))
         if self.boundary:
-            bounded = "min" in shape.metadata or "max" in shape.metadata
-            return _clamp(self._pick(_FLOATS if bounded else _FLOATS + _SPECIAL_FLOATS), low, high)
+            if "min" in shape.metadata or "max" in shape.metadata:
+                return _clamp(self._pick(_FLOATS), low, high)
+            return self._pick(_FLOATS + _SPECIAL_FLOATS)
         return _clamp(self.rng.randint(1, 1000) / 4, low, high)
 
     _double = _float

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,12 +21,16 @@ class _Captured(Exception):
     pass
 
 
+@functools.cache
+def _session() -> botocore.session.Session:
+    return botocore.session.get_session()
+
+
 def botocore_request(
     service: str, operation: str, params: dict[str, Any], endpoint: str = ENDPOINT, **config: Any
 ) -> dict[str, Any]:
     """Build, sign and capture one request with botocore (no network), as the gateway would see it."""
-    session = botocore.session.get_session()
-    client = session.create_client(
+    client = _session().create_client(
         service,
         endpoint_url=endpoint,
         region_name="us-east-1",
@@ -158,7 +163,7 @@ def test_malformed_scope_falls_through_to_weaker_signals() -> None:
 
 
 def _presigned(svc: str, op: str, params: dict, **config: Any) -> dict[str, Any]:
-    client = botocore.session.get_session().create_client(
+    client = _session().create_client(
         svc,
         endpoint_url=ENDPOINT,
         region_name="us-east-1",

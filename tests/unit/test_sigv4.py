@@ -121,7 +121,9 @@ def test_date_header_instead_of_x_amz_date():
 
 def test_header_values_whitespace_is_collapsed():
     req = sign(SigV4Auth, "sqs", "POST", "/", headers={"X-Custom": "  a   b  "}, body=b"x")
-    req.headers = Headers([(k, "a b" if k.lower() == "x-custom" else v) for k, v in req.headers.items()])
+    assert req.headers.get("x-custom") == "  a   b  "
+    check(req)
+    req.headers = Headers([(k, "a \t b" if k.lower() == "x-custom" else v) for k, v in req.headers.items()])
     check(req)
 
 

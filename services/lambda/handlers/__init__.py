@@ -2,4 +2,7 @@
 
 from shared.handlers import Handlers
 
+from . import functions
+
 handles = Handlers("lambda")
+handles.include(functions.handles)

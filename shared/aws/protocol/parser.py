@@ -415,9 +415,8 @@ class _Route:
             pattern += f"(?P<{_group(name)}>.+)" if greedy else f"(?P<{_group(name)}>[^/]+)"
             pos = match.end()
         pattern += re.escape(path[pos:])
-        # a trailing slash is optional unless the template is just "/"
-        if pattern.endswith("/") and pattern != "/":
-            pattern = pattern[:-1] + "/?"
+        if pattern != "/":  # a trailing slash is optional
+            pattern = pattern.rstrip("/") + "/?"
         self.regex = re.compile(pattern + r"\Z")
         self.required: dict[str, str | None] = {}  # literal query keys (value None: any)
         for part in filter(None, query.split("&")):
@@ -426,7 +425,9 @@ class _Route:
         # x-id names the operation for SDKs; it is not sent by browsers or presigned URLs
         self.optional_id = self.required.pop("x-id", None)
         self.literal_chars = len(_LABEL.sub("", path))
-        self.required_headers = _required_headers(op)
+        self.required_headers = _required_members(op, "header", str.lower)
+        for key in _required_members(op, "querystring"):
+            self.required.setdefault(key, None)
 
     def match(self, path: str, query: dict[str, str], headers: Any) -> tuple | None:
         m = self.regex.match(path)
@@ -448,14 +449,15 @@ def _group(name: str) -> str:
     return "L_" + re.sub(r"\W", "_", name)
 
 
-def _required_headers(op: OperationModel) -> tuple[str, ...]:
+def _required_members(op: OperationModel, location: str, case: Callable[[str], str] = str) -> tuple[str, ...]:
+    """Wire names of the required members at ``location``: a request without them is not
+    this operation (S3's AbortMultipartUpload needs ``uploadId``, CopyObject a copy source)."""
     shape = op.input_shape
     if shape is None:
         return ()
+    members = (shape.members[name] for name in shape.required_members)
     return tuple(
-        shape.members[name].serialization["name"].lower()
-        for name in shape.required_members
-        if shape.members[name].serialization.get("location") == "header"
+        case(m.serialization["name"]) for m in members if m.serialization.get("location") == location
     )
 
 

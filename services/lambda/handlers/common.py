@@ -1,0 +1,28 @@
+"""What every Lambda handler needs: the store, and the function a name or ARN refers to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.context import RequestContext
+
+from .. import errors
+from ..functions import LATEST, FunctionRef, function_arn, resolve
+from ..storage import LambdaStore
+
+
+def store(ctx: RequestContext) -> LambdaStore:
+    return ctx.state
+
+
+def function_record(ctx: RequestContext, name_or_arn: str, qualifier: str | None = None) -> dict[str, Any]:
+    """The record of the function named by name, partial or full ARN (raises ResourceNotFoundException).
+
+    Only ``$LATEST`` exists until versions and aliases are implemented.
+    """
+    ref: FunctionRef = resolve(ctx, name_or_arn)
+    qualifier = qualifier or ref.qualifier
+    doc = store(ctx).get(ctx.account_id, ctx.region, ref.name)
+    if doc is None or qualifier not in (None, LATEST):
+        raise errors.function_not_found(function_arn(ctx, ref.name, qualifier))
+    return doc

@@ -51,7 +51,7 @@ def connect(redis_url_or_client: str | aioredis.Redis) -> tuple[aioredis.Redis, 
     out client-side; 30 s leaves room while still noticing a silently dead connection.
     """
     if isinstance(redis_url_or_client, str):
-        return aioredis.from_url(redis_url_or_client, socket_timeout=30, socket_connect_timeout=5), True
+        return aioredis.from_url(redis_url_or_client, socket_timeout=30, socket_connect_timeout=5, protocol=2), True
     return redis_url_or_client, False
 
 

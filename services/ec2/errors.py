@@ -20,7 +20,9 @@ def invalid_filter(name: str) -> AwsError:
 
 
 def invalid_cidr(cidr: str) -> AwsError:
-    return invalid_parameter_value(f"Value ({cidr}) for parameter cidrBlock is invalid. This is not a valid CIDR block.")
+    return invalid_parameter_value(
+        f"Value ({cidr}) for parameter cidrBlock is invalid. This is not a valid CIDR block."
+    )
 
 
 def vpc_range(cidr: str) -> AwsError:
@@ -31,6 +33,14 @@ def vpc_not_found(ids: Sequence[str]) -> AwsError:
     if len(ids) == 1:
         return AwsError("InvalidVpcID.NotFound", f"The vpc ID '{ids[0]}' does not exist", 400)
     return AwsError("InvalidVpcID.NotFound", f"The vpc IDs '{', '.join(ids)}' do not exist", 400)
+
+
+def invalid_combination(first: str, second: str) -> AwsError:
+    return AwsError(
+        "InvalidParameterCombination",
+        f"The parameter {first} cannot be used with the parameter {second}",
+        400,
+    )
 
 
 def invalid_next_token(token: str) -> AwsError:

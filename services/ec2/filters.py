@@ -47,7 +47,9 @@ def reader_for(name: str, readers: Mapping[str, Reader]) -> Reader:
     raise errors.invalid_filter(name)
 
 
-def compile_filters(filters: Sequence[Mapping[str, Any]] | None, readers: Mapping[str, Reader]) -> Callable[[Resource], bool]:
+def compile_filters(
+    filters: Sequence[Mapping[str, Any]] | None, readers: Mapping[str, Reader]
+) -> Callable[[Resource], bool]:
     """A predicate for ``filters`` (unknown filter names are refused up front, as EC2 does)."""
     checks = [(reader_for(f["Name"], readers), list(f.get("Values") or [])) for f in filters or ()]
 

@@ -120,3 +120,8 @@ def incomplete_body() -> AwsError:
         "You did not provide the number of bytes specified by the Content-Length HTTP header",
         400,
     )
+
+
+def no_such_key_for_condition() -> AwsError:
+    """A conditional write (If-Match) on an object that does not exist."""
+    return AwsError("NoSuchKey", "The specified key does not exist.", 404)

@@ -67,8 +67,11 @@ def encode_token(marker: str) -> str:
 
 def decode_token(token: str) -> str:
     try:
-        return base64.urlsafe_b64decode(token.encode("ascii")).decode("utf-8")
+        marker = base64.b64decode(token.encode("ascii"), altchars=b"-_", validate=True).decode("utf-8")
     except (binascii.Error, UnicodeError, ValueError):
+        marker = ""
+    if not marker:  # we never hand out an empty token
         raise errors.invalid_argument(
             "The continuation token provided is incorrect", "continuation-token", token
-        ) from None
+        )
+    return marker

@@ -292,7 +292,7 @@ def _canonical_headers(req: HttpRequest, names: tuple[str, ...]) -> str:
         values = req.headers.get_all(name)
         if not values and name == "host" and req.host:
             values = [req.host]
-        lines.append(f"{name}:{','.join(v for v in values)}")
+        lines.append(f"{name}:{','.join(' '.join(v.split()) for v in values)}")
     return "\n".join(lines)
 
 

@@ -30,11 +30,13 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 from shared.aws.models import service_model
 
 MODES = ("required", "all", "boundary")
-MAX_DEPTH = 4  # containers deeper than this are left empty (recursive shapes: AttributeValue, filters)
+MAX_DEPTH = 4  # a recursive shape (AttributeValue) nested this deep gets only what it must have
+HARD_DEPTH = 24  # past this anything is left empty (no model nests this deep without recursion)
 LONG_TEXT = 64  # longest string generated, whatever a shape's ``max`` allows
 
 _ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
 _UNICODE = "ünï<cödé> & 'q' \"€\" 😀"  # non-ASCII (incl. astral) and every XML-special character
+_SPACES = " \tline1\r\nline2 ]]> "  # whitespace XML and HTTP like to fold, and a CDATA end
 _INT_LIMITS = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
 _FLOATS = (0.5, -1.25, 1e300, 3.0)
 _SPECIAL_FLOATS = (float("nan"), float("inf"), float("-inf"))  # only for shapes without a range
@@ -44,6 +46,9 @@ _TIMESTAMPS = (
     datetime(2099, 12, 31, 23, 59, 59, 999000, tzinfo=UTC),
 )
 _BLOBS = (b"\x00\xff\xfe\x80binary\xc3(", b"\xff", b"")
+# Structures the service treats as unions although the model does not say so (DynamoDB's
+# AttributeValue: "exactly one of S, N, B, ..."); a value with several members is unrealistic.
+_DE_FACTO_UNIONS = frozenset(("AttributeValue",))
 _DOCUMENT = {"name": "doc", "count": 2, "nested": {"flag": True, "items": ["a", 1.5, None]}}
 
 
@@ -56,7 +61,10 @@ def generate(shape: Shape, mode: str, seed: int) -> Any:
     """A value for ``shape`` in ``mode`` (see the module docstring); the same for the same arguments."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; expected one of {MODES}")
-    return _Generator(mode, seed, shape.name).value(shape, _Where(), 0)
+    return _Generator(mode, seed, shape.name).value(shape, _Where(), ())
+
+
+Path = tuple[str, ...]
 
 
 class _Where:
@@ -73,8 +81,12 @@ class _Where:
     def of(cls, member: Shape, parent: _Where) -> _Where:
         ser = member.serialization
         location = ser.get("location") or parent.location
-        plain = parent.plain or (location == "header" and member.type_name == "list") or bool(ser.get("jsonvalue"))
-        return cls(location, bool(member.metadata.get("hostLabel")) or parent.host_label, plain)
+        plain = (
+            parent.plain
+            or (location == "header" and member.type_name == "list")
+            or bool(ser.get("jsonvalue"))
+        )
+        return cls(location, bool(ser.get("hostLabel")) or parent.host_label, plain)
 
 
 class _Generator:
@@ -90,66 +102,75 @@ class _Generator:
     def boundary(self) -> bool:
         return self.mode == "boundary"
 
-    def value(self, shape: Shape, where: _Where, depth: int) -> Any:
-        return getattr(self, f"_{shape.type_name}", self._string)(shape, where, depth)
+    def value(self, shape: Shape, where: _Where, path: Path) -> Any:
+        """A value for ``shape``; ``path`` names the container shapes it is nested in."""
+        return getattr(self, f"_{shape.type_name}", self._string)(shape, where, path)
 
     def _pick(self, options: Any) -> Any:
         self.turn += 1
         return options[self.turn % len(options)]
 
-    def _count(self, shape: Shape, depth: int) -> int:
-        if depth >= MAX_DEPTH:
-            return 0
+    @staticmethod
+    def _cut(shape: Shape, path: Path) -> bool:
+        """Whether to stop growing here: a recursive shape deep enough, or any shape far too deep."""
+        return len(path) >= HARD_DEPTH or (len(path) >= MAX_DEPTH and shape.name in path)
+
+    def _count(self, shape: Shape, path: Path) -> int:
+        low = shape.metadata.get("min", 0)
+        if self._cut(shape, path):
+            return low if len(path) < HARD_DEPTH else 0
         want = 1 if self.mode == "required" else 2
-        low, high = shape.metadata.get("min", 0), shape.metadata.get("max", want)
-        return max(low, min(want, high))
+        return max(low, min(want, shape.metadata.get("max", want)))
 
     # -- containers ------------------------------------------------------------------
 
-    def _structure(self, shape: StructureShape, where: _Where, depth: int) -> dict[str, Any]:
+    def _structure(self, shape: StructureShape, where: _Where, path: Path) -> dict[str, Any]:
         if shape.is_document_type:
             return dict(_DOCUMENT)
         if shape.serialization.get("eventstream"):
-            return self._events(shape, where, depth)
-        if shape.is_tagged_union:
-            return self._union(shape, where, depth)
-        names = shape.required_members if self.mode == "required" else list(shape.members)
-        if depth >= MAX_DEPTH + 2:  # a chain of structures nested in structures: stop at the scalars
-            names = [n for n in names if shape.members[n].type_name not in ("structure", "list", "map")]
+            return self._events(shape, where, path)
+        if shape.is_tagged_union or shape.name in _DE_FACTO_UNIONS:
+            return self._union(shape, where, path)
+        names = list(shape.members)
+        if self.mode == "required" or self._cut(shape, path):
+            names = shape.required_members if len(path) < HARD_DEPTH else []
+        inner = (*path, shape.name)
         out = {}
         for name in names:
             member = shape.members[name]
-            out[name] = self.value(member, _Where.of(member, where), depth + 1)
+            out[name] = self.value(member, _Where.of(member, where), inner)
         return out
 
-    def _union(self, shape: StructureShape, where: _Where, depth: int) -> dict[str, Any]:
-        """Exactly one member; past the depth limit a scalar one, so recursion ends."""
+    def _union(self, shape: StructureShape, where: _Where, path: Path) -> dict[str, Any]:
+        """Exactly one member; once cut (see ``_cut``) a scalar one, so recursion ends."""
         names = list(shape.members)
-        if depth >= MAX_DEPTH:
+        if self._cut(shape, path):
             scalars = [n for n in names if shape.members[n].type_name not in ("structure", "list", "map")]
             names = scalars or names
-        name = names[(self.seed + depth) % len(names)] if self.mode != "all" else self._pick(names)
+        name = self._pick(names) if self.mode == "all" else names[(self.seed + len(path)) % len(names)]
         member = shape.members[name]
-        return {name: self.value(member, _Where.of(member, where), depth + 1)}
+        return {name: self.value(member, _Where.of(member, where), (*path, shape.name))}
 
-    def _events(self, shape: StructureShape, where: _Where, depth: int) -> dict[str, Any]:
+    def _events(self, shape: StructureShape, where: _Where, path: Path) -> dict[str, Any]:
         """Event member -> event; error events are left out (they travel as exceptions)."""
         names = [n for n, m in shape.members.items() if not m.metadata.get("exception")]
         if self.mode == "required":
             names = names[:1]
-        return {n: self.value(shape.members[n], where, depth + 1) for n in names}
+        return {n: self.value(shape.members[n], where, (*path, shape.name)) for n in names}
 
-    def _list(self, shape: ListShape, where: _Where, depth: int) -> list[Any]:
-        return [self.value(shape.member, where, depth + 1) for _ in range(self._count(shape, depth))]
+    def _list(self, shape: ListShape, where: _Where, path: Path) -> list[Any]:
+        inner = (*path, shape.name)
+        return [self.value(shape.member, where, inner) for _ in range(self._count(shape, path))]
 
-    def _map(self, shape: MapShape, where: _Where, depth: int) -> dict[Any, Any]:
+    def _map(self, shape: MapShape, where: _Where, path: Path) -> dict[Any, Any]:
         key_where = _Where(where.location, plain=where.plain or where.location == "headers")
+        inner = (*path, shape.name)
         out: dict[Any, Any] = {}
-        for index in range(self._count(shape, depth)):
-            key = self.value(shape.key, key_where, depth + 1) or f"k{index}"
+        for index in range(self._count(shape, path)):
+            key = self.value(shape.key, key_where, inner) or f"k{index}"
             if key in out:  # keys must differ: enum keys take the next value, strings a suffix
                 key = self._distinct_key(shape.key, key, out)
-            out[key] = self.value(shape.value, where, depth + 1)
+            out[key] = self.value(shape.value, where, inner)
         return out
 
     @staticmethod
@@ -161,7 +182,7 @@ class _Generator:
 
     # -- scalars ---------------------------------------------------------------------
 
-    def _string(self, shape: Shape, where: _Where, depth: int) -> str:
+    def _string(self, shape: Shape, where: _Where, path: Path) -> str:
         if shape.enum:
             return self._pick(shape.enum)
         low = shape.metadata.get("min", 0)
@@ -176,13 +197,15 @@ class _Generator:
 
     def _boundary_text(self, shape: Shape, where: _Where, low: int, high: int) -> str:
         plain = where.plain or "pattern" in shape.metadata
-        variants = ["empty", "longest", "shortest"] if plain else ["unicode", "empty", "longest"]
+        variants = ["empty", "longest", "shortest"] if plain else ["unicode", "empty", "longest", "spaces"]
         variant = variants[(self.seed + self.turn) % len(variants)]
         self.turn += 1
         if variant == "empty" and low == 0:
             return ""
-        if variant == "unicode" and len(_UNICODE) <= high:
-            return _fit(_UNICODE, low, high)
+        if variant in ("unicode", "spaces"):
+            text = _UNICODE if variant == "unicode" else _SPACES
+            if len(text) <= high:
+                return _fit(text, low, high)
         if variant == "shortest":
             return self._alnum(max(low, 1))
         return self._alnum(high)
@@ -190,7 +213,7 @@ class _Generator:
     def _alnum(self, length: int) -> str:
         return "".join(self.rng.choice(_ALNUM) for _ in range(length))
 
-    def _integer(self, shape: Shape, where: _Where, depth: int) -> int:
+    def _integer(self, shape: Shape, where: _Where, path: Path) -> int:
         lowest, highest = _INT_LIMITS.get(shape.type_name, _INT_LIMITS["long"])
         low = int(shape.metadata.get("min", lowest))
         high = int(shape.metadata.get("max", highest))
@@ -200,7 +223,7 @@ class _Generator:
 
     _long = _integer
 
-    def _float(self, shape: Shape, where: _Where, depth: int) -> float:
+    def _float(self, shape: Shape, where: _Where, path: Path) -> float:
         low = float(shape.metadata.get("min", -1e308))
         high = float(shape.metadata.get("max", 1e308))
         if self.boundary:
@@ -211,21 +234,25 @@ class _Generator:
 
     _double = _float
 
-    def _boolean(self, shape: Shape, where: _Where, depth: int) -> bool:
+    def _boolean(self, shape: Shape, where: _Where, path: Path) -> bool:
         return self._pick((True, False)) if self.boundary else self.rng.random() < 0.5
 
-    def _timestamp(self, shape: Shape, where: _Where, depth: int) -> datetime:
+    def _timestamp(self, shape: Shape, where: _Where, path: Path) -> datetime:
         if self.boundary:
             return self._pick(_TIMESTAMPS)
         return datetime(2026, 1, 1, tzinfo=UTC).replace(
-            day=self.rng.randint(1, 28), hour=self.rng.randint(0, 23), microsecond=self.rng.randint(0, 999) * 1000
+            day=self.rng.randint(1, 28),
+            hour=self.rng.randint(0, 23),
+            microsecond=self.rng.randint(0, 999) * 1000,
         )
 
-    def _blob(self, shape: Shape, where: _Where, depth: int) -> bytes:
+    def _blob(self, shape: Shape, where: _Where, path: Path) -> bytes:
         if self.boundary:
             low = shape.metadata.get("min", 0)
             blob = self._pick(_BLOBS)
-            return blob if len(blob) >= max(low, 1 if where.location else 0) else blob.ljust(low or 1, b"\xff")
+            return (
+                blob if len(blob) >= max(low, 1 if where.location else 0) else blob.ljust(low or 1, b"\xff")
+            )
         return f"blob-{self._alnum(6)}".encode()
 
 

@@ -23,7 +23,20 @@ def test_valid_bucket_names(name):
 
 @pytest.mark.parametrize(
     "name",
-    ["ab", "a" * 64, "My-Bucket", "-abc", "abc-", "a..b", "a.-b", "192.168.1.1", "xn--abc", "a_b", "abc-s3alias", ""],
+    [
+        "ab",
+        "a" * 64,
+        "My-Bucket",
+        "-abc",
+        "abc-",
+        "a..b",
+        "a.-b",
+        "192.168.1.1",
+        "xn--abc",
+        "a_b",
+        "abc-s3alias",
+        "",
+    ],
 )
 def test_invalid_bucket_names(name):
     assert not is_valid_bucket_name(name)
@@ -131,3 +144,35 @@ def test_digests():
     assert d.checksum("CRC32") == base64.b64encode(zlib.crc32(b"hello world").to_bytes(4, "big")).decode()
     assert d.checksum("SHA1") == "Kq5sNclPz7QV2+lfQIuc6R7oRu0="
     assert d.checksum("CRC32C") is None
+
+
+def test_read_conditions_follow_rfc7232_precedence():
+    from datetime import UTC, datetime, timedelta
+
+    from services.s3.conditions import check_read, check_write
+
+    modified = datetime(2026, 1, 1, 12, 0, 0, 500_000, tzinfo=UTC)
+    before, after = modified - timedelta(hours=1), modified + timedelta(hours=1)
+
+    def status(**req) -> int:
+        try:
+            check_read(req, "abc", modified)
+        except AwsError as err:
+            return err.status
+        return 200
+
+    assert status() == 200
+    assert status(IfMatch='"abc"', IfUnmodifiedSince=before) == 200  # If-Match wins
+    assert status(IfMatch='"x", "abc"') == 200 and status(IfMatch="*") == 200
+    assert status(IfMatch='"x"') == 412 and status(IfUnmodifiedSince=before) == 412
+    assert status(IfNoneMatch='"abc"') == 304 and status(IfNoneMatch='W/"abc"') == 304
+    assert status(IfNoneMatch='"x"', IfModifiedSince=after) == 200  # If-None-Match wins
+    assert status(IfModifiedSince=modified.replace(microsecond=0)) == 304  # second precision
+    assert status(IfModifiedSince=before) == 200
+    check_write({"IfNoneMatch": "*"}, None)
+    with pytest.raises(AwsError) as err:
+        check_write({"IfNoneMatch": "*"}, "abc")
+    assert err.value.status == 412
+    with pytest.raises(AwsError) as err:
+        check_write({"IfMatch": '"abc"'}, None)
+    assert err.value.code == "NoSuchKey"

@@ -448,3 +448,66 @@ def test_chunked_malformed(body, code):
     with pytest.raises(AwsError) as err:
         decode([body[i : i + 3] for i in range(0, len(body), 3)])
     assert (err.value.code, err.value.status) == (code, 400)
+
+
+def test_host_falls_back_to_request_host():
+    req = sign(SigV4Auth, "sqs", "POST", "/", body=b"x")
+    req.headers = Headers([(k, v) for k, v in req.headers.items() if k.lower() != "host"])
+    req.host = "localhost:4566"
+    check(req)
+
+
+# --- whole requests from a botocore client ---------------------------------------------------
+
+
+class _Captured(Exception):
+    def __init__(self, request) -> None:
+        self.request = request
+
+
+def client_request(service: str, operation: str, **params) -> HttpRequest:
+    """The request a real botocore client sends (checksums, user agent, Expect ...), caught before sending."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    client = session.create_client(
+        service,
+        region_name=REGION,
+        endpoint_url=ENDPOINT,
+        aws_access_key_id=AKID,
+        aws_secret_access_key=SECRET,
+    )
+
+    def capture(request, **_):
+        raise _Captured(request)
+
+    client.meta.events.register("before-send", capture)
+    with pytest.raises(_Captured) as caught:
+        getattr(client, operation)(**params)
+    prepared = caught.value.request
+    body = prepared.body or b""
+    body = body.read() if hasattr(body, "read") else body
+    split = urlsplit(prepared.url)
+    headers = list(prepared.headers.items()) + [("Host", split.netloc)]
+    headers = [(k, v.decode() if isinstance(v, bytes) else v) for k, v in headers]
+    body = body.encode() if isinstance(body, str) else body
+    return HttpRequest.from_url_parts(prepared.method, split.path, split.query, headers, body)
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "params"),
+    [
+        ("s3", "put_object", {"Bucket": "bucket", "Key": "dir/my file+ü.txt", "Body": b"data"}),
+        ("s3", "list_objects_v2", {"Bucket": "bucket", "Prefix": "a b/", "Delimiter": "/"}),
+        ("sqs", "send_message", {"QueueUrl": f"{ENDPOINT}/000000000000/q", "MessageBody": "hi ü"}),
+        ("lambda", "invoke", {"FunctionName": "my-fn", "Payload": b'{"a": 1}'}),
+        ("dynamodb", "list_tables", {}),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_real_client_requests_verify(service, operation, params):
+    req = client_request(service, operation, **params)
+    check(req)
+    req.body = req.body + b"!" if req.body else b"!"
+    if req.headers.get("x-amz-content-sha256") is None:
+        assert_mismatch(req)

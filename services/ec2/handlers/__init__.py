@@ -2,4 +2,8 @@
 
 from shared.handlers import Handlers
 
+from . import regions, vpcs
+
 handles = Handlers("ec2")
+handles.include(regions.handles)
+handles.include(vpcs.handles)

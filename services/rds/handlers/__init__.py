@@ -2,4 +2,7 @@
 
 from shared.handlers import Handlers
 
+from . import parameter_groups
+
 handles = Handlers("rds")
+handles.include(parameter_groups.handles)

@@ -2,4 +2,9 @@
 
 from shared.handlers import Handlers
 
+from . import buckets, listing, objects
+
 handles = Handlers("s3")
+handles.include(buckets.handles)
+handles.include(objects.handles)
+handles.include(listing.handles)

@@ -441,7 +441,14 @@ class _Route:
             return None
         if any(h not in headers for h in self.required_headers):
             return None
-        score = (len(self.required), self.literal_chars, len(self.required_headers))
+        # deprecated operations share their successor's URI (S3's GetBucketLifecycle)
+        score = (
+            x_id is not None and x_id == self.optional_id,
+            len(self.required),
+            self.literal_chars,
+            len(self.required_headers),
+            not self.op.deprecated,
+        )
         return score, m
 
 

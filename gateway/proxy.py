@@ -1,0 +1,485 @@
+"""A streaming HTTP/1.1 forwarder over pooled keep-alive connections (asyncio streams, no client library).
+
+Why hand-rolled: the gateway sits in front of every AWS call, so its per-request cost is the fleet's
+floor. A general client (httpx) costs several times more per request than writing a request head to
+a pooled socket and parsing the response head with ``bytes.split``; and we need none of its features
+(redirects, cookies, decoding). What we do need, and do here:
+
+- request bodies streamed from ASGI ``receive`` to the upstream as they arrive (original
+  ``Content-Length``, or re-chunked when the client sent ``Transfer-Encoding: chunked``);
+- response bodies streamed back chunk by chunk, with backpressure from the client (ASGI ``send``
+  waits while the client's socket is full), so a 5 GiB object never sits in memory;
+- Host and every end-to-end header passed through untouched (the services need the original Host
+  and the SigV4 headers); hop-by-hop headers dropped;
+- one transparent retry when a pooled connection turns out to have been closed by the upstream
+  (the idle race), if the request body is still replayable;
+- AWS-style errors when the upstream is down (503, fast: refused connections fail at once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+import time
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+from xml.sax.saxutils import escape
+
+from .config import Upstream
+from .routing import Route
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+Headers = list[tuple[bytes, bytes]]
+
+CHUNK = 64 * 1024
+READ_LIMIT = 128 * 1024  # largest response head; also the StreamReader's buffering threshold
+REPLAY_LIMIT = 64 * 1024  # request bytes kept to retry on a stale pooled connection
+
+# Hop-by-hop (RFC 9110 7.6.1) plus Expect: the gateway answers 100-continue to its client itself.
+HOP_REQUEST = frozenset(
+    {b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer", b"transfer-encoding", b"upgrade"}
+    | {b"expect", b"proxy-authorization"}
+)
+# Date/Server: the gateway's own server adds both; forwarding the upstream's too would duplicate them.
+HOP_RESPONSE = frozenset(
+    {b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer", b"transfer-encoding", b"upgrade"}
+    | {b"proxy-authenticate", b"date", b"server"}
+)
+_STALE = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError, asyncio.IncompleteReadError)
+
+
+class UpstreamError(Exception):
+    """The upstream could not be reached or broke off before its response started."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class ClientGone(Exception):
+    """The client disconnected; nothing more to send it."""
+
+
+# ---- connections -------------------------------------------------------------------------------
+
+
+class Connection:
+    __slots__ = ("reader", "writer", "idle_since", "reused")
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.idle_since = 0.0
+        self.reused = False
+
+    def usable(self, now: float, idle_timeout: float) -> bool:
+        return (
+            now - self.idle_since < idle_timeout
+            and not self.reader.at_eof()
+            and not self.writer.is_closing()
+            and not self.reader._buffer  # type: ignore[attr-defined]  # stray bytes: desynchronised
+        )
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class Pool:
+    """Idle keep-alive connections to one upstream, most recently used first (LIFO keeps few warm)."""
+
+    def __init__(self, upstream: Upstream, connect_timeout: float, idle_timeout: float, size: int) -> None:
+        self.upstream = upstream
+        self.connect_timeout = connect_timeout
+        self.idle_timeout = idle_timeout
+        self.size = size
+        self.idle: deque[Connection] = deque()
+        self._ssl = ssl.create_default_context() if upstream.scheme == "https" else None
+
+    async def acquire(self, fresh: bool = False) -> Connection:
+        now = time.monotonic()
+        while self.idle and not fresh:
+            conn = self.idle.pop()
+            if conn.usable(now, self.idle_timeout):
+                conn.reused = True
+                return conn
+            conn.close()
+        return await self._connect()
+
+    async def _connect(self) -> Connection:
+        up = self.upstream
+        try:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(up.host, up.port, ssl=self._ssl, limit=READ_LIMIT),
+                self.connect_timeout,
+            )
+        except TimeoutError:
+            raise UpstreamError(503, f"timed out connecting to {up.url}") from None
+        except OSError as exc:
+            raise UpstreamError(503, f"cannot connect to {up.url}: {exc.strerror or exc}") from None
+        return Connection(reader, writer)
+
+    def release(self, conn: Connection) -> None:
+        if len(self.idle) >= self.size or conn.writer.is_closing():
+            conn.close()
+            return
+        now = conn.idle_since = time.monotonic()
+        self.idle.append(conn)
+        while now - self.idle[0].idle_since >= self.idle_timeout:  # the oldest expire first
+            self.idle.popleft().close()
+
+    def close(self) -> None:
+        while self.idle:
+            self.idle.pop().close()
+
+
+# ---- request body --------------------------------------------------------------------------------
+
+
+class RequestBody:
+    """The client's request body, read from ASGI ``receive`` on demand.
+
+    ``prefix`` holds chunks already read (the router's form peek). Chunks are kept while the total
+    stays under REPLAY_LIMIT so that a request whose pooled connection was stale can be sent again.
+    """
+
+    __slots__ = ("receive", "present", "chunked", "more", "kept", "replayable")
+
+    def __init__(
+        self, receive: Receive, headers: Headers, prefix: list[bytes] | None = None, more: bool = True
+    ):
+        self.receive = receive
+        self.chunked = False
+        self.present = False
+        for name, value in headers:
+            if name == b"content-length":
+                self.present = value != b"0"
+            elif name == b"transfer-encoding":
+                self.present = self.chunked = True
+        self.kept: list[bytes] = list(prefix or ())
+        self.more = more if self.present or prefix else False
+        self.replayable = sum(map(len, self.kept)) <= REPLAY_LIMIT
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """Every chunk of the body for one attempt: the kept ones, then the rest from the client."""
+        for chunk in self.kept:
+            yield chunk
+        size = sum(map(len, self.kept))
+        while self.more:
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                raise ClientGone
+            chunk = message.get("body", b"")
+            self.more = message.get("more_body", False)
+            size += len(chunk)
+            if self.replayable:
+                if size <= REPLAY_LIMIT:
+                    self.kept.append(chunk)
+                else:
+                    self.replayable, self.kept = False, []
+            yield chunk
+
+
+def request_head(scope: Scope, body: RequestBody, upstream: Upstream) -> bytes:
+    """The request line and headers as the client sent them, minus hop-by-hop, plus our framing."""
+    target = scope.get("raw_path") or scope["path"].encode()
+    if scope["query_string"]:
+        target += b"?" + scope["query_string"]
+    parts = [scope["method"].encode(), b" ", target, b" HTTP/1.1\r\n"]
+    has_host = False
+    for name, value in scope["headers"]:
+        if name in HOP_REQUEST:
+            continue
+        has_host = has_host or name == b"host"
+        parts += (name, b": ", value, b"\r\n")
+    if not has_host:
+        parts += (b"host: ", f"{upstream.host}:{upstream.port}".encode(), b"\r\n")
+    if body.chunked:
+        parts.append(b"transfer-encoding: chunked\r\n")
+    parts.append(b"\r\n")
+    return b"".join(parts)
+
+
+async def _write_request(conn: Connection, head: bytes, body: RequestBody) -> None:
+    writer = conn.writer
+    if not body.present:
+        writer.write(head)
+        await writer.drain()
+        return
+    pending = head
+    async for chunk in body.chunks():
+        if body.chunked:
+            if not chunk:
+                continue
+            chunk = b"%x\r\n%b\r\n" % (len(chunk), chunk)
+        if pending:
+            writer.write(pending + chunk)
+            pending = b""
+        else:
+            writer.write(chunk)
+        await writer.drain()
+    if body.chunked:
+        writer.write(pending + b"0\r\n\r\n")
+    elif pending:
+        writer.write(pending)
+    await writer.drain()
+
+
+# ---- response ------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Response:
+    status: int
+    headers: Headers
+    length: int | None  # None: chunked or until EOF
+    chunked: bool
+    keep_alive: bool
+
+
+async def read_response_head(reader: asyncio.StreamReader, method: str) -> Response:
+    while True:
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines = head[:-4].split(b"\r\n")
+        status_line = lines[0]
+        status = int(status_line[9:12])
+        if 100 <= status < 200 and status != 101:
+            continue  # interim (100 Continue): the final response follows
+        break
+    keep_alive = not status_line.startswith(b"HTTP/1.0")
+    length: int | None = None
+    chunked = False
+    headers: Headers = []
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        value = value.strip()
+        if name in HOP_RESPONSE:
+            if name == b"transfer-encoding":
+                chunked = b"chunked" in value.lower()
+            elif name == b"connection":
+                keep_alive = b"close" not in value.lower() and (keep_alive or b"keep-alive" in value.lower())
+            continue
+        if name == b"content-length":
+            length = int(value)
+        headers.append((name, value))
+    if method == "HEAD" or status in (204, 304):
+        if status in (204, 304) and method != "HEAD":
+            headers = [(k, v) for k, v in headers if k != b"content-length"]
+        length, chunked = 0, False
+    elif chunked:
+        length = None
+        headers = [(k, v) for k, v in headers if k != b"content-length"]
+    elif length is None:
+        keep_alive = False  # body runs until the upstream closes
+    return Response(status, headers, length, chunked, keep_alive)
+
+
+async def response_chunks(reader: asyncio.StreamReader, resp: Response) -> AsyncIterator[bytes]:
+    """The response body in pieces of at most CHUNK bytes, whatever framing the upstream used."""
+    if resp.length is not None:
+        remaining = resp.length
+        while remaining > 0:
+            data = await reader.read(min(remaining, CHUNK))
+            if not data:
+                raise asyncio.IncompleteReadError(b"", remaining)
+            remaining -= len(data)
+            yield data
+    elif resp.chunked:
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";", 1)[0], 16)
+            if size == 0:
+                while await reader.readuntil(b"\r\n") != b"\r\n":
+                    pass  # trailers: ASGI has no portable way to send them on
+                return
+            while size > 0:
+                data = await reader.read(min(size, CHUNK))
+                if not data:
+                    raise asyncio.IncompleteReadError(b"", size)
+                size -= len(data)
+                yield data
+            await reader.readexactly(2)
+    else:
+        while data := await reader.read(CHUNK):
+            yield data
+
+
+async def _wait_disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+# ---- the forwarder -------------------------------------------------------------------------------
+
+
+class Proxy:
+    """Forwards ASGI requests to upstreams; one connection pool per upstream."""
+
+    def __init__(self, connect_timeout: float, idle_timeout: float, pool_size: int) -> None:
+        self.connect_timeout = connect_timeout
+        self.idle_timeout = idle_timeout
+        self.pool_size = pool_size
+        self.pools: dict[str, Pool] = {}
+        self._route_headers: dict[Route, bytes] = {}
+
+    def pool(self, upstream: Upstream) -> Pool:
+        pool = self.pools.get(upstream.url)
+        if pool is None:
+            pool = self.pools[upstream.url] = Pool(
+                upstream, self.connect_timeout, self.idle_timeout, self.pool_size
+            )
+        return pool
+
+    def close(self) -> None:
+        for pool in self.pools.values():
+            pool.close()
+
+    def route_header(self, route: Route) -> tuple[bytes, bytes]:
+        value = self._route_headers.get(route)
+        if value is None:
+            value = self._route_headers[route] = f"{route.service}; {route.reason}".encode()
+        return (b"x-flotilla-route", value)
+
+    async def exchange(
+        self, pool: Pool, head: bytes, body: RequestBody, method: str
+    ) -> tuple[Connection, Response]:
+        """Send the request, read the response head. Retries once if a pooled connection was stale."""
+        conn = await pool.acquire()
+        while True:
+            try:
+                try:
+                    await _write_request(conn, head, body)
+                except (ConnectionResetError, BrokenPipeError):
+                    pass  # the upstream may have answered early and closed: its response is still readable
+                return conn, await read_response_head(conn.reader, method)
+            except _STALE as exc:
+                conn.close()
+                if conn.reused and body.replayable and not _got_bytes(exc):
+                    conn = await pool.acquire(fresh=True)
+                    continue
+                raise UpstreamError(
+                    502, f"{pool.upstream.url} closed the connection without a response"
+                ) from None
+            except (ValueError, asyncio.LimitOverrunError):
+                conn.close()
+                raise UpstreamError(502, f"{pool.upstream.url} sent a malformed response head") from None
+            except BaseException:
+                conn.close()
+                raise
+
+    async def forward(
+        self, scope: Scope, receive: Receive, send: Send, upstream: Upstream, route: Route, body: RequestBody
+    ) -> None:
+        """Relay one request and its response. Raises UpstreamError before the response starts."""
+        pool = self.pool(upstream)
+        method = scope["method"]
+        try:
+            conn, resp = await self.exchange(pool, request_head(scope, body, upstream), body, method)
+        except ClientGone:
+            return
+        resp.headers.append(self.route_header(route))
+        try:
+            await send({"type": "http.response.start", "status": resp.status, "headers": resp.headers})
+            done = await self._relay_body(conn, resp, receive, send)
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            conn.close()
+            return  # the response is cut short: returning without completing makes uvicorn drop the client
+        except BaseException:
+            conn.close()
+            raise
+        if done and resp.keep_alive:
+            pool.release(conn)
+        else:
+            conn.close()
+
+    async def _relay_body(self, conn: Connection, resp: Response, receive: Receive, send: Send) -> bool:
+        """Stream the body to the client; False if the client left midway (the connection is then dirty)."""
+        if resp.length is not None and resp.length <= CHUNK:  # fast path: the common small response
+            data = await conn.reader.readexactly(resp.length) if resp.length else b""
+            await send({"type": "http.response.body", "body": data})
+            return True
+        watcher = asyncio.ensure_future(_wait_disconnect(receive))
+        try:
+            async for data in response_chunks(conn.reader, resp):
+                if watcher.done():
+                    return False
+                await send({"type": "http.response.body", "body": data, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+            return True
+        finally:
+            watcher.cancel()
+
+    async def get_status(self, upstream: Upstream, path: str) -> int:
+        """A plain GET through the pool (health probes): the status, body discarded."""
+        pool = self.pool(upstream)
+        head = f"GET {path} HTTP/1.1\r\nhost: {upstream.host}:{upstream.port}\r\n\r\n".encode()
+        conn, resp = await self.exchange(pool, head, RequestBody(_no_receive, []), "GET")
+        try:
+            async for _ in response_chunks(conn.reader, resp):
+                pass
+        except BaseException:
+            conn.close()
+            raise
+        if resp.keep_alive:
+            pool.release(conn)
+        else:
+            conn.close()
+        return resp.status
+
+
+async def _no_receive() -> MutableMapping[str, Any]:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+def _got_bytes(exc: BaseException) -> bool:
+    return isinstance(exc, asyncio.IncompleteReadError) and bool(exc.partial)
+
+
+# ---- AWS-style errors ----------------------------------------------------------------------------
+
+
+def error_body(
+    code: str, message: str, request_id: str, json_style: bool, sender: str
+) -> tuple[bytes, bytes]:
+    """(content-type, body): the json protocol's shape, or the query/XML ``ErrorResponse`` shape."""
+    if json_style:
+        body = json.dumps({"__type": code, "message": message}).encode()
+        return b"application/x-amz-json-1.0", body
+    xml = (
+        f"<?xml version='1.0' encoding='UTF-8'?>\n<ErrorResponse><Error><Type>{sender}</Type>"
+        f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
+        f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+    )
+    return b"text/xml", xml.encode()
+
+
+async def send_error(
+    send: Send,
+    status: int,
+    code: str,
+    message: str,
+    *,
+    json_style: bool,
+    route: tuple[bytes, bytes] | None = None,
+) -> None:
+    request_id = str(uuid.uuid4())
+    content_type, body = error_body(
+        code, message, request_id, json_style, "Sender" if status < 500 else "Receiver"
+    )
+    headers = [
+        (b"content-type", content_type),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-amzn-requestid", request_id.encode()),
+        (b"x-amz-request-id", request_id.encode()),
+        (b"x-amzn-errortype", code.encode()),
+    ]
+    if route:
+        headers.append(route)
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

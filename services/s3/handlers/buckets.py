@@ -1,0 +1,87 @@
+"""Buckets: CreateBucket, ListBuckets, HeadBucket, DeleteBucket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.context import RequestContext
+from shared.handlers import Handlers
+
+from .. import errors
+from ..listing import decode_token, encode_token
+from ..names import check_bucket_name
+from .common import bucket_of, owner, store
+
+handles = Handlers("s3")
+
+US_EAST_1 = "us-east-1"
+_LEGACY_CONSTRAINTS = {"EU": "eu-west-1"}
+MAX_BUCKETS = 10000
+
+
+def bucket_region(request_region: str, constraint: str | None) -> str:
+    """Where a new bucket lives: its LocationConstraint, which must name the region of the
+    endpoint, except that the us-east-1 (global) endpoint creates buckets in any region."""
+    if constraint == US_EAST_1:
+        raise errors.invalid_location_constraint(constraint)
+    region = _LEGACY_CONSTRAINTS.get(constraint or "", constraint) or US_EAST_1
+    if request_region != US_EAST_1 and region != request_region:
+        raise errors.illegal_location_constraint(constraint, request_region)
+    return region
+
+
+def location(name: str, region: str) -> str:
+    return f"/{name}" if region == US_EAST_1 else f"http://{name}.s3.amazonaws.com/"
+
+
+@handles("CreateBucket")
+async def create_bucket(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+    name = req["Bucket"]
+    check_bucket_name(name)
+    config = req.get("CreateBucketConfiguration") or {}
+    region = bucket_region(ctx.region, config.get("LocationConstraint"))
+    bucket, created = store(ctx).create_bucket(name, ctx.account_id, region)
+    if not created:
+        if bucket.account != ctx.account_id:
+            raise errors.bucket_already_exists(name)
+        # us-east-1 answers 200 to its owner creating the bucket again (a legacy of the global endpoint)
+        if not (region == US_EAST_1 and bucket.region == US_EAST_1):
+            raise errors.bucket_already_owned_by_you(name)
+    return {"Location": location(name, bucket.region), "BucketArn": f"arn:aws:s3:::{name}"}
+
+
+@handles("ListBuckets")
+async def list_buckets(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+    limit = req.get("MaxBuckets")
+    if limit is not None and not 1 <= limit <= MAX_BUCKETS:
+        raise errors.invalid_argument(
+            "Argument max-buckets must be an integer between 1 and 10000", "max-buckets", str(limit)
+        )
+    after = decode_token(req["ContinuationToken"]) if req.get("ContinuationToken") else ""
+    prefix = req.get("Prefix") or ""
+    buckets = [
+        b
+        for b in store(ctx).buckets(ctx.account_id, prefix=prefix, after=after)
+        if not req.get("BucketRegion") or b.region == req["BucketRegion"]
+    ]
+    page = buckets[: limit or MAX_BUCKETS]
+    out: dict[str, Any] = {
+        "Buckets": [{"Name": b.name, "CreationDate": b.created, "BucketRegion": b.region} for b in page],
+        "Owner": owner(ctx.account_id),
+    }
+    if len(buckets) > len(page):
+        out["ContinuationToken"] = encode_token(page[-1].name)
+    if req.get("Prefix") is not None:
+        out["Prefix"] = prefix
+    return out
+
+
+@handles("HeadBucket")
+async def head_bucket(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+    bucket = bucket_of(ctx, req["Bucket"])
+    return {"BucketRegion": bucket.region, "AccessPointAlias": False}
+
+
+@handles("DeleteBucket")
+async def delete_bucket(ctx: RequestContext, req: dict[str, Any]) -> None:
+    store(ctx).delete_bucket(req["Bucket"])

@@ -18,6 +18,7 @@ for no FastAPI routing or validation. Per request it
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 import time
@@ -185,7 +186,7 @@ class Dispatcher:
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         started = time.perf_counter()
         request_id = str(uuid.uuid4())
-        req = _request_from_scope(scope)
+        req = sent = _request_from_scope(scope)
         if self.spec.rewrite is not None:
             req = self.spec.rewrite(req, self.settings)
         ep = self.endpoints.for_request(req)
@@ -203,7 +204,10 @@ class Dispatcher:
                 op = ep.parser.operation_for(req)
             ctx.operation = op.name
             if self.settings.enforce_sigv4:
-                _verify(req, self.settings)
+                # the signature covers the request as sent, before any rewrite
+                checked = dataclasses.replace(req, path=sent.path, headers=sent.headers, host=sent.host)
+                _verify(checked, self.settings)
+                req.stream = checked.stream  # a streamed body is checked as it is read
             params = ep.parser.parse(op, req)
             handler = self.spec.handlers.get(op.name)
             if handler is None:

@@ -57,11 +57,15 @@ def operations(service: str) -> list[str]:
     return sorted(service_model(service).operation_names)
 
 
-def generate(shape: Shape, mode: str, seed: int) -> Any:
-    """A value for ``shape`` in ``mode`` (see the module docstring); the same for the same arguments."""
+def generate(shape: Shape, mode: str, seed: int, *, request: bool = False) -> Any:
+    """A value for ``shape`` in ``mode`` (see the module docstring); the same for the same arguments.
+
+    ``request=True`` keeps header values printable ASCII: botocore sends request headers as they
+    are (http.client refuses CR/LF and non-Latin-1), while our responses RFC 2047-encode them.
+    """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; expected one of {MODES}")
-    return _Generator(mode, seed, shape.name).value(shape, _Where(), ())
+    return _Generator(mode, seed, shape.name).value(shape, _Where(request=request), ())
 
 
 Path = tuple[str, ...]
@@ -70,12 +74,15 @@ Path = tuple[str, ...]
 class _Where:
     """What the enclosing member says about where a value travels (it narrows what it may be)."""
 
-    __slots__ = ("location", "host_label", "plain")
+    __slots__ = ("location", "host_label", "plain", "request")
 
-    def __init__(self, location: str = "", host_label: bool = False, plain: bool = False) -> None:
+    def __init__(
+        self, location: str = "", host_label: bool = False, plain: bool = False, request: bool = False
+    ) -> None:
         self.location = location
         self.host_label = host_label
         self.plain = plain  # text that must stay ASCII alphanumeric (header lists, jsonvalue, keys)
+        self.request = request
 
     @classmethod
     def of(cls, member: Shape, parent: _Where) -> _Where:
@@ -84,9 +91,10 @@ class _Where:
         plain = (
             parent.plain
             or (location == "header" and member.type_name == "list")
+            or (location in ("header", "headers") and parent.request)
             or bool(ser.get("jsonvalue"))
         )
-        return cls(location, bool(ser.get("hostLabel")) or parent.host_label, plain)
+        return cls(location, bool(ser.get("hostLabel")) or parent.host_label, plain, parent.request)
 
 
 class _Generator:
@@ -163,7 +171,9 @@ class _Generator:
         return [self.value(shape.member, where, inner) for _ in range(self._count(shape, path))]
 
     def _map(self, shape: MapShape, where: _Where, path: Path) -> dict[Any, Any]:
-        key_where = _Where(where.location, plain=where.plain or where.location == "headers")
+        key_where = _Where(
+            where.location, plain=where.plain or where.location == "headers", request=where.request
+        )
         inner = (*path, shape.name)
         out: dict[Any, Any] = {}
         for index in range(self._count(shape, path)):

@@ -147,3 +147,13 @@ def test_documents_are_json_objects() -> None:
     doc = StructureShape("Doc", {"type": "structure", "members": {}, "document": True})
     assert doc.is_document_type
     assert json.loads(json.dumps(generate(doc, "all", 0))) == generate(doc, "all", 0)
+
+
+def test_request_headers_stay_printable_ascii() -> None:
+    shape = _input("s3", "PutObject")
+    headers = [m for m in shape.members if shape.members[m].serialization.get("location") == "header"]
+    for seed in range(4):
+        value = generate(shape, "boundary", seed, request=True)
+        texts = [value[m] for m in headers if isinstance(value.get(m), str)]
+        texts += list(value["Metadata"].values())
+        assert all(t.isascii() and t.isprintable() and t.strip() == t for t in texts)

@@ -51,7 +51,7 @@ def connect(redis_url_or_client: str | aioredis.Redis) -> tuple[aioredis.Redis, 
     out client-side; 30 s leaves room while still noticing a silently dead connection.
     """
     if isinstance(redis_url_or_client, str):
-        return aioredis.from_url(redis_url_or_client, socket_timeout=30, socket_connect_timeout=5, protocol=2), True
+        return aioredis.from_url(redis_url_or_client, socket_timeout=30, socket_connect_timeout=5), True
     return redis_url_or_client, False
 
 
@@ -165,6 +165,7 @@ class Subscription:
         self.block_ms, self.claim_idle_ms, self.batch = block_ms, claim_idle_ms, batch
         self.ready = asyncio.Event()  # set each time the group is (re)ensured; for tests and health
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._next_claim = 0.0
 
     def start(self) -> None:
@@ -176,24 +177,32 @@ class Subscription:
         return self._task is not None and not self._task.done()
 
     async def stop(self) -> None:
-        """Cancel the task; an event whose handler was interrupted stays pending (redelivered)."""
+        """Cancel the task; an event whose handler was interrupted stays pending (redelivered).
+
+        Cancels until the task is done: redis-py 8 on Python 3.11 can swallow a cancellation
+        that lands in a read after a reconnect (seen in the Redis-restart test), and the read
+        then goes on blocking. ``_stopping`` also ends the loop at its next turn.
+        """
         self.bus._subscriptions.discard(self)
-        if self._task is None:
+        task, self._task = self._task, None
+        if task is None:
             return
-        self._task.cancel()
+        self._stopping = True
+        while not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=0.5)
         with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+            await task
 
     async def _run(self) -> None:
         """Consume forever; on Redis trouble log, back off (capped) and start over."""
         backoff = 0.1
-        while True:
+        while not self._stopping:
             try:
                 await self._ensure_group()
                 backoff = 0.1
                 await self._drain_own_pending()
-                while True:
+                while not self._stopping:
                     await self._claim_idle()
                     await self._read_new()
             except _RETRYABLE as exc:

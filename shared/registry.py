@@ -84,11 +84,7 @@ class Registry:
         With ``service`` this reads one index range; without it, the whole hash (rare: tools).
         """
         arns = await (self._arns_of(service, resource_prefix) if service else self._all_arns())
-        wanted = [
-            arn
-            for arn in arns
-            if _matches(parse_arn(arn), service, account, region, resource_prefix)
-        ]
+        wanted = [arn for arn in arns if _matches(parse_arn(arn), service, account, region, resource_prefix)]
         if not wanted:
             return []
         values = await self.redis.hmget(self.hash, wanted)
@@ -108,7 +104,9 @@ class Registry:
             await self.redis.aclose()
 
 
-def _matches(arn: Arn, service: str | None, account: str | None, region: str | None, prefix: str | None) -> bool:
+def _matches(
+    arn: Arn, service: str | None, account: str | None, region: str | None, prefix: str | None
+) -> bool:
     return (
         (service is None or arn.service == service)
         and (account is None or arn.account == account)

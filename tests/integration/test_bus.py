@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
@@ -55,15 +56,13 @@ class Inbox:
         return [await asyncio.wait_for(self.queue.get(), DEADLINE) for _ in range(n)]
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = DEADLINE) -> None:
-    """Poll an async condition until it holds; fail at the deadline."""
-    async with asyncio.timeout(timeout):
-        while not await check():
+async def no_pending(bus: Bus, topic: str, group: str) -> None:
+    """Wait until the group has acknowledged everything (acks follow the handler: no event to await)."""
+    async with asyncio.timeout(DEADLINE):
+        for _ in itertools.count():
+            if (await bus.redis.xpending(bus.stream(topic), group))["pending"] == 0:
+                return
             await asyncio.sleep(0.02)
-
-
-async def pending(bus: Bus, topic: str, group: str) -> int:
-    return (await bus.redis.xpending(bus.stream(topic), group))["pending"]
 
 
 async def publish(bus: Bus, topic: str, numbers: range) -> None:
@@ -76,7 +75,7 @@ async def test_delivers_in_order_and_acknowledges(bus: Bus) -> None:
     bus.subscribe("orders", "g", inbox, consumer="c1", **FAST)
     await publish(bus, "orders", range(20))
     assert [e["n"] for e in await inbox.take(20)] == list(range(20))
-    await eventually(lambda: _is_zero(pending(bus, "orders", "g")))
+    await no_pending(bus, "orders", "g")
 
 
 async def test_events_published_before_any_subscriber_are_delivered(bus: Bus) -> None:
@@ -134,7 +133,7 @@ async def test_failed_handler_is_retried(bus: Bus) -> None:
     await publish(bus, "retry", range(3))
     assert sorted(e["n"] for e in await inbox.take(3)) == [0, 1, 2]
     assert attempts == {0: 1, 1: 2, 2: 1}
-    await eventually(lambda: _is_zero(pending(bus, "retry", "g")))
+    await no_pending(bus, "retry", "g")
 
 
 async def test_restarted_consumer_gets_its_pending_and_missed_events(bus: Bus) -> None:
@@ -154,7 +153,7 @@ async def test_restarted_consumer_gets_its_pending_and_missed_events(bus: Bus) -
     inbox = Inbox()  # a long claim_idle_ms: only the re-read of its own pending entries can deliver 1
     bus.subscribe("restart", "g", inbox, consumer="svc@host", claim_idle_ms=60_000, **FAST)
     assert [e["n"] for e in await inbox.take(3)] == [1, 2, 3]
-    await eventually(lambda: _is_zero(pending(bus, "restart", "g")))
+    await no_pending(bus, "restart", "g")
 
 
 async def test_idle_pending_of_a_dead_consumer_is_claimed(bus: Bus) -> None:
@@ -167,7 +166,7 @@ async def test_idle_pending_of_a_dead_consumer_is_claimed(bus: Bus) -> None:
     inbox = Inbox()
     bus.subscribe("claim", "g", inbox, consumer="alive", claim_idle_ms=50, **FAST)
     assert [e["n"] for e in await inbox.take(3)] == [0, 1, 2]
-    await eventually(lambda: _is_zero(pending(bus, "claim", "g")))
+    await no_pending(bus, "claim", "g")
 
 
 async def test_subscription_survives_a_redis_restart() -> None:
@@ -215,10 +214,6 @@ async def _publish_when_reachable(bus: Bus, topic: str, event: dict[str, Any]) -
                 return
             except RedisConnectionError:
                 await asyncio.sleep(0.05)
-
-
-async def _is_zero(value: Awaitable[int]) -> bool:
-    return await value == 0
 
 
 def _stream_items(reply: Any) -> list[tuple[Any, list[Any]]]:

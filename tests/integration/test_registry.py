@@ -70,7 +70,8 @@ async def test_find_by_service_account_region(registry: Registry) -> None:
 
 
 async def test_find_by_resource_prefix(registry: Registry) -> None:
-    assert [a for a, _ in await registry.find(service="lambda", resource_prefix="function:")] == [FUNC, FUNC_V]
+    functions = await registry.find(service="lambda", resource_prefix="function:")
+    assert [a for a, _ in functions] == [FUNC, FUNC_V]
     assert [a for a, _ in await registry.find(service="lambda", resource_prefix="layer:")] == [LAYER]
     assert [a for a, _ in await registry.find(service="ec2", resource_prefix="vpc/")] == [VPC]
     assert [a for a, _ in await registry.find(resource_prefix="my-")] == [BUCKET]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import selectors
 import signal
 import subprocess
 import sys
@@ -16,23 +17,23 @@ from flotilla.fleet import ROOT, free_port
 
 
 def _wait_for_line(proc: subprocess.Popen, needle: str, timeout: float) -> list[str]:
+    """Lines of ``proc``'s stdout up to the first starting with ``needle`` (within ``timeout``)."""
     deadline = time.monotonic() + timeout
     seen: list[str] = []
-    os.set_blocking(proc.stdout.fileno(), False)
-    buf = ""
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        chunk = proc.stdout.read()
-        if chunk:
-            buf += chunk
-            *lines, buf = buf.split("\n")
-            seen.extend(lines)
-            if any(line.startswith(needle) for line in lines):
+    buf = b""
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        while time.monotonic() < deadline and proc.poll() is None:
+            if not sel.select(timeout=0.2):
+                continue
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            *lines, buf = (buf + chunk).split(b"\n")
+            seen.extend(line.decode() for line in lines)
+            if any(line.startswith(needle.encode()) for line in lines):
                 return seen
-        else:
-            time.sleep(0.05)
-    raise AssertionError(f"no {needle!r} line within {timeout} s; output: {seen + [buf]}")
+    raise AssertionError(f"no {needle!r} line within {timeout} s; output: {seen + [buf.decode()]}")
 
 
 @pytest.mark.timeout(120)
@@ -43,7 +44,7 @@ def test_flotilla_dev_starts_serves_and_stops(tmp_path):
     env.pop("FLOTILLA_REDIS_URL", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "flotilla.cli", "dev", "--services", "s3,sqs"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True,
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     try:
         lines = _wait_for_line(proc, "Ready.", 60)

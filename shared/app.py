@@ -216,6 +216,8 @@ class Dispatcher:
             ctx.state = self.holder["state"]
             output = await handler(ctx, params)
             response = ep.serializer.serialize(op, output or {}, request_id)
+            if ctx.status is not None:
+                response.status = ctx.status
         except AwsError as err:
             response = ep.serializer.serialize_error(err, op, request_id)
         except Exception:

@@ -16,7 +16,8 @@ class RequestContext:
     maps to ``000000000000``); ``region`` from the SigV4 credential scope (or the service's
     default region for unsigned requests). ``request`` is the raw request, for handlers that
     stream (S3 PutObject reads ``request.stream``). ``state`` is the service's state object
-    (whatever its app factory put there), so handlers need no globals.
+    (whatever its app factory put there), so handlers need no globals. A handler sets
+    ``status`` for a success the model has no status member for (S3's 206 Partial Content).
     """
 
     service: str
@@ -28,6 +29,7 @@ class RequestContext:
     protocol: str = ""
     request: HttpRequest | None = None
     state: Any = None
+    status: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

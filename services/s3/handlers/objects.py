@@ -170,6 +170,7 @@ def _read(
         first, last = span
         out["ContentRange"] = f"bytes {first}-{last}/{meta.size}"
         out["ContentLength"] = last - first + 1
+        ctx.status = 206  # Partial Content: the model has no status member for it
         for member in (*MEMBERS.values(), "ChecksumType"):
             out.pop(member, None)  # a full-object checksum does not describe a range
     return meta, out, span

@@ -8,6 +8,8 @@ shows a readable error instead of a parse failure:
 
 - the router cannot place the request        -> 400 ``UnknownService``
 - the service is not enabled in this fleet   -> 503 ``ServiceUnavailable`` naming the compose profile
+  (no upstream configured, or its host name never resolved: in compose, a service whose profile is
+  not enabled has no DNS name; one that resolved once and then vanished is "unavailable")
 - the service's upstream is down             -> 503 ``ServiceUnavailable`` (at once: refused connections
   fail immediately, and connecting is bounded by ``connect_timeout``)
 
@@ -85,7 +87,10 @@ class Gateway:
                 scope, receive, send, upstream, decided, RequestBody(receive, headers, prefix, more)
             )
         except UpstreamError as err:
-            message = f"Service {decided.service!r} is unavailable in this Flotilla fleet: {err.message}"
+            if err.disabled:
+                message = _disabled_message(decided.service)
+            else:
+                message = f"Service {decided.service!r} is unavailable in this Flotilla fleet: {err.message}"
             await self.refuse(send, decided, headers, message, err.status)
 
     async def refuse(
@@ -137,7 +142,9 @@ class Gateway:
             status = await asyncio.wait_for(
                 self.proxy.get_status(upstream, "/_flotilla/health"), self.config.health_timeout
             )
-        except (TimeoutError, UpstreamError, OSError, ValueError, asyncio.IncompleteReadError):
+        except UpstreamError as err:
+            return "disabled" if err.disabled else "unavailable"
+        except (TimeoutError, OSError, ValueError, asyncio.IncompleteReadError):
             return "unavailable"
         return "running" if status == 200 else "unavailable"
 

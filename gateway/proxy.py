@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import ssl
 import time
 import uuid
@@ -55,12 +56,18 @@ _STALE = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError, asyncio
 
 
 class UpstreamError(Exception):
-    """The upstream could not be reached or broke off before its response started."""
+    """The upstream could not be reached or broke off before its response started.
 
-    def __init__(self, status: int, message: str) -> None:
+    ``disabled``: its host name has never resolved. In compose a service whose profile is not enabled
+    has no DNS name on the fleet's network; a container that ran and died loses its name too, which is
+    why the pool remembers whether the name ever resolved (then the service is "unavailable").
+    """
+
+    def __init__(self, status: int, message: str, disabled: bool = False) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.disabled = disabled
 
 
 class ClientGone(Exception):
@@ -100,6 +107,7 @@ class Pool:
         self.idle_timeout = idle_timeout
         self.size = size
         self.idle: deque[Connection] = deque()
+        self.resolved = False  # the host name resolved at least once (see UpstreamError.disabled)
         self._ssl = ssl.create_default_context() if upstream.scheme == "https" else None
 
     async def acquire(self, fresh: bool = False) -> Connection:
@@ -121,8 +129,13 @@ class Pool:
             )
         except TimeoutError:
             raise UpstreamError(503, f"timed out connecting to {up.url}") from None
+        except socket.gaierror as exc:
+            reason = f"{up.host} does not resolve: {exc.strerror or exc}"
+            raise UpstreamError(503, f"cannot connect to {up.url}: {reason}", not self.resolved) from None
         except OSError as exc:
+            self.resolved = True  # refused/unreachable: the name was found
             raise UpstreamError(503, f"cannot connect to {up.url}: {exc.strerror or exc}") from None
+        self.resolved = True
         return Connection(reader, writer)
 
     def release(self, conn: Connection) -> None:

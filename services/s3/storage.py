@@ -31,6 +31,7 @@ from shared.settings import Settings
 from . import errors
 from .checksums import Digests
 
+INLINE_READ = 64 * 1024  # objects this small are read without a worker thread
 READ_CHUNK = 64 * 1024
 WRITE_BATCH = 1024 * 1024  # incoming chunks are gathered up to this size per worker-thread write
 
@@ -291,8 +292,12 @@ def _object(row: tuple) -> ObjectMeta:
 
 
 async def _write(path: Path, body: AsyncIterator[bytes], digests: Digests) -> None:
-    """Stream ``body`` into ``path``, hashing it; batches of chunks go to a worker thread."""
-    handle = await asyncio.to_thread(open, path, "wb")
+    """Stream ``body`` into ``path``, hashing it; batches of chunks go to a worker thread.
+
+    A body smaller than one batch (most objects) costs one thread hop for open, write and
+    close together: a hop costs more than writing a few KiB to the page cache.
+    """
+    handle: BinaryIO | None = None
     try:
         pending: list[bytes] = []
         size = 0
@@ -300,12 +305,22 @@ async def _write(path: Path, body: AsyncIterator[bytes], digests: Digests) -> No
             pending.append(chunk)
             size += len(chunk)
             if size >= WRITE_BATCH:
+                if handle is None:
+                    handle = await asyncio.to_thread(open, path, "wb")
                 await asyncio.to_thread(_write_batch, handle, pending, digests)
                 pending, size = [], 0
-        if pending:
+        if handle is None:
+            await asyncio.to_thread(_write_file, path, pending, digests)
+        elif pending:
             await asyncio.to_thread(_write_batch, handle, pending, digests)
     finally:
-        await asyncio.to_thread(handle.close)
+        if handle is not None:
+            await asyncio.to_thread(handle.close)
+
+
+def _write_file(path: Path, chunks: list[bytes], digests: Digests) -> None:
+    with open(path, "wb") as handle:
+        _write_batch(handle, chunks, digests)
 
 
 def _write_batch(handle: BinaryIO, chunks: list[bytes], digests: Digests) -> None:
@@ -315,10 +330,13 @@ def _write_batch(handle: BinaryIO, chunks: list[bytes], digests: Digests) -> Non
 
 
 async def _read(handle: BinaryIO, start: int, length: int) -> AsyncIterator[bytes]:
+    """The bytes of an open file; reads up to INLINE_READ bytes on the event loop (a read of
+    a small, cached file is cheaper than the hop to a worker thread), larger ones in a thread."""
     try:
-        await asyncio.to_thread(handle.seek, start)
+        handle.seek(start)
         while length > 0:
-            chunk = await asyncio.to_thread(handle.read, min(READ_CHUNK, length))
+            size = min(READ_CHUNK, length)
+            chunk = handle.read(size) if length <= INLINE_READ else await asyncio.to_thread(handle.read, size)
             if not chunk:
                 return
             length -= len(chunk)

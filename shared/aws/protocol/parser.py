@@ -474,10 +474,13 @@ class BaseRestRequestParser(RequestParser):
 
     def __init__(self, model: ServiceModel) -> None:
         super().__init__(model)
-        self.routes: dict[str, list[_Route]] = {}
+        # method -> [(query keys a route requires, its routes)]: a request is matched only
+        # against routes whose required keys it has (S3 has 40 GET routes, most need a key)
+        by_keys: dict[str, dict[frozenset[str], list[_Route]]] = {}
         for name in model.operation_names:
             route = _Route(model.operation_model(name))
-            self.routes.setdefault(route.method, []).append(route)
+            by_keys.setdefault(route.method, {}).setdefault(frozenset(route.required), []).append(route)
+        self.routes = {method: list(groups.items()) for method, groups in by_keys.items()}
         self._last: tuple[HttpRequest, OperationModel, dict[str, str]] | None = None
 
     def operation_for(self, req: HttpRequest) -> OperationModel:
@@ -493,11 +496,15 @@ class BaseRestRequestParser(RequestParser):
         query = req.query_dict()
         methods = ("HEAD", "GET") if req.method == "HEAD" else (req.method,)
         best = None
+        keys = query.keys()
         for method in methods:
-            for route in self.routes.get(method, ()):
-                found = route.match(req.path, query, req.headers)
-                if found is not None and (best is None or found[0] > best[0]):
-                    best = (found[0], route, found[1])
+            for required, routes in self.routes.get(method, ()):
+                if not required <= keys:
+                    continue
+                for route in routes:
+                    found = route.match(req.path, query, req.headers)
+                    if found is not None and (best is None or found[0] > best[0]):
+                        best = (found[0], route, found[1])
             if best is not None:
                 break
         if best is None:

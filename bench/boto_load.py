@@ -83,7 +83,8 @@ def s3_setup(client: Any) -> dict:
     _ignore_exists(
         lambda: client.create_bucket(Bucket=BUCKET), "BucketAlreadyOwnedByYou", "BucketAlreadyExists"
     )
-    client.put_object(Bucket=BUCKET, Key=GET_KEY, Body=PAYLOAD)
+    # public-read: wrk GETs it unsigned, and moto enforces object ACLs on anonymous reads
+    client.put_object(Bucket=BUCKET, Key=GET_KEY, Body=PAYLOAD, ACL="public-read")
     return {}
 
 

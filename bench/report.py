@@ -138,9 +138,9 @@ def _goals(results: dict[str, Any]) -> str:
                               rows.get(("S3 GetObject 1 KiB", 1, "direct")), "p50_ms")  # fmt: skip
     lines.append(_verdict(f"gateway adds < {GOAL_GATEWAY_MS} ms at p50 (boto3 GetObject, 1 thread)", boto_delta,
                           lambda v: v < GOAL_GATEWAY_MS, "ms"))  # fmt: skip
-    mem = results.get("memory", {}).get("gateway", {})
+    processes = results.get("memory", {}).get("gateway", {}).get("processes", {})
     peaks = [
-        p["peak_growth_mib"] for op in ("put", "get") for p in mem.get(op, {}).values() if isinstance(p, dict)
+        p[f"{op}_peak_mib"] for p in processes.values() for op in ("put", "get") if f"{op}_peak_mib" in p
     ]
     lines.append(_verdict(f"64 MiB object grows gateway and S3 RSS < {GOAL_MEMORY_MIB} MiB",
                           max(peaks) if peaks else None, lambda v: v < GOAL_MEMORY_MIB, "MiB (worst)"))  # fmt: skip

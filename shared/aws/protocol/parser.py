@@ -468,6 +468,29 @@ def _required_members(op: OperationModel, location: str, case: Callable[[str], s
     )
 
 
+class _RestPlan:
+    """Where each member of a rest input shape travels, worked out once per shape."""
+
+    def __init__(self, shape: StructureShape) -> None:
+        self.labels: list[tuple[str, Shape, str]] = []
+        self.query: list[tuple[str, Shape, str]] = []
+        self.headers: list[tuple[str, Shape, str]] = []
+        self.prefixed: list[tuple[str, Shape, str]] = []
+        self.payload: str | None = shape.serialization.get("payload")
+        self.has_body = False
+        by_location = {"uri": self.labels, "querystring": self.query, "header": self.headers}
+        for name, member in shape.members.items():
+            location = member.serialization.get("location")
+            wire = member.serialization.get("name", name)
+            if location in by_location:
+                by_location[location].append((name, member, wire))
+            elif location == "headers":
+                self.prefixed.append((name, member, wire))
+            elif location is None and name != self.payload:
+                self.has_body = True
+        self.bound = {wire for _, member, wire in self.query if member.type_name != "map"}
+
+
 class BaseRestRequestParser(RequestParser):
     """Rest protocols: the method and URI template pick the operation; members come from
     URI labels, the query string, headers and the body (a payload member or the body document)."""
@@ -481,6 +504,7 @@ class BaseRestRequestParser(RequestParser):
             route = _Route(model.operation_model(name))
             by_keys.setdefault(route.method, {}).setdefault(frozenset(route.required), []).append(route)
         self.routes = {method: list(groups.items()) for method, groups in by_keys.items()}
+        self._plans: dict[str, _RestPlan] = {}
         self._last: tuple[HttpRequest, OperationModel, dict[str, str]] | None = None
 
     def operation_for(self, req: HttpRequest) -> OperationModel:
@@ -519,34 +543,30 @@ class BaseRestRequestParser(RequestParser):
 
     def _parse(self, op: OperationModel, shape: StructureShape, req: HttpRequest) -> dict[str, Any]:
         _, labels = self._match(req)
+        plan = self._plans.get(shape.name) or self._plans.setdefault(shape.name, _RestPlan(shape))
         out: dict[str, Any] = {}
-        bound = {
-            m.serialization.get("name", n)
-            for n, m in shape.members.items()
-            if m.serialization.get("location") == "querystring" and m.type_name != "map"
-        }
-        payload = shape.serialization.get("payload")
-        for name, member in shape.members.items():
-            location = member.serialization.get("location")
-            wire = member.serialization.get("name", name)
-            value = None
-            if location == "uri":
-                raw = labels.get(wire)
-                value = None if raw is None else self._text(member, unquote(raw))
-            elif location == "querystring":
-                value = self._querystring(member, wire, req, bound)
-            elif location == "header":
-                raw = req.headers.get(wire)
-                value = None if raw is None else self._header(member, raw)
-            elif location == "headers":
-                value = self._prefixed_headers(member, wire, req)
-            elif name == payload:
-                value = self._payload(op, member, req)
+        for name, member, wire in plan.labels:
+            raw = labels.get(wire)
+            if raw is not None:
+                out[name] = self._text(member, unquote(raw))
+        if req.query:
+            for name, member, wire in plan.query:
+                value = self._querystring(member, wire, req, plan.bound)
+                if value is not None:
+                    out[name] = value
+        for name, member, wire in plan.headers:
+            raw = req.headers.get(wire)
+            if raw is not None:
+                out[name] = self._header(member, raw)
+        for name, member, prefix in plan.prefixed:
+            value = self._prefixed_headers(member, prefix, req)
             if value is not None:
                 out[name] = value
-        if not payload and any(
-            m.serialization.get("location") not in _NON_BODY for m in shape.members.values()
-        ):
+        if plan.payload is not None:
+            value = self._payload(op, shape.members[plan.payload], req)
+            if value is not None:
+                out[plan.payload] = value
+        elif plan.has_body:
             out.update(self._body(shape, req.body))
         return out
 

@@ -150,6 +150,7 @@ class ResponseSerializer:
             self._errors[shape.name] = shape
             self._errors.setdefault(shape.error_code, shape)
         self._ops: dict[str, OperationModel] = {}
+        self._header_plans: dict[str, dict[str, tuple[Shape, str, str]]] = {}
 
     # -- public API ------------------------------------------------------------------
 
@@ -646,6 +647,17 @@ def _error_body(ser: JsonBodyMixin, error: AwsError, shape: StructureShape | Non
 # --------------------------------------------------------------------------- rest
 
 
+def _header_plan(shape: StructureShape) -> dict[str, tuple[Shape, str, str]]:
+    """Member name -> (shape, location, wire name) for the members that travel outside the body."""
+    plan = {}
+    for name, member in shape.members.items():
+        location = member.serialization.get("location")
+        if location in _HEADER_LOCATIONS:
+            default = "" if location == "headers" else name
+            plan[name] = (member, location, member.serialization.get("name") or default)
+    return plan
+
+
 class BaseRestResponseSerializer(ResponseSerializer):
     """Status code, header members, payload member, body members: the rest of rest-xml and rest-json."""
 
@@ -674,22 +686,22 @@ class BaseRestResponseSerializer(ResponseSerializer):
     def _write_non_body(self, shape: StructureShape, value: dict[str, Any], headers: list) -> int | None:
         """Header, header-map and status-code members; returns the status code member if set."""
         status = None
-        for name, member in shape.members.items():
-            location = member.serialization.get("location")
-            if location not in _HEADER_LOCATIONS:
+        plan = self._header_plans.get(shape.name)
+        if plan is None:
+            plan = self._header_plans[shape.name] = _header_plan(shape)
+        for name, v in value.items():
+            where = plan.get(name)
+            if where is None or v is None:
                 continue
-            v = value.get(name)
-            if v is None:
-                continue
+            member, location, wire = where
             if location == "statusCode":
                 status = int(v)
             elif location == "headers":
-                prefix = member.serialization.get("name", "")
                 headers.extend(
-                    (prefix + str(k), header_text(_text(item))) for k, item in v.items() if item is not None
+                    (wire + str(k), header_text(_text(item))) for k, item in v.items() if item is not None
                 )
             else:
-                headers.append((member.serialization.get("name") or name, self._header_value(member, v)))
+                headers.append((wire, self._header_value(member, v)))
         return status
 
     def _header_value(self, shape: Shape, value: Any) -> str:

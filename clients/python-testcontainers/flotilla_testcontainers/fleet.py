@@ -93,7 +93,7 @@ class FlotillaFleet:
             return
         self._up = False
         args = ["down", "-v", "--remove-orphans", "--timeout", "10"]
-        done = self._compose(*args, timeout=DOWN_TIMEOUT, check=False)
+        done = self._compose(*args, timeout=DOWN_TIMEOUT)
         if done.returncode != 0:
             raise FlotillaError(
                 f"`{shlex.join(self._base() + args)}` failed with exit code {done.returncode}:\n"
@@ -110,7 +110,7 @@ class FlotillaFleet:
 
     def logs(self) -> str:
         """The last lines of every container's log (what a failed start shows)."""
-        done = self._compose("logs", "--no-color", "--tail", "200", timeout=60.0, check=False)
+        done = self._compose("logs", "--no-color", "--tail", "200", timeout=60.0)
         return done.stdout + done.stderr
 
     def fleet_env(self) -> dict[str, str]:
@@ -120,14 +120,14 @@ class FlotillaFleet:
 
     def _run_up(self) -> None:
         args = ["up", "-d", *(["--build"] if self.build else [])]
-        done = self._compose(*args, timeout=UP_TIMEOUT, check=False)
+        done = self._compose(*args, timeout=UP_TIMEOUT)
         if done.returncode != 0:
             raise FlotillaStartupError(
                 f"`{shlex.join(self._base() + args)}` failed with exit code {done.returncode}:\n"
                 f"{done.stdout}{done.stderr}\n---- logs ----\n{self.logs()}"
             )
 
-    def _compose(self, *args: str, timeout: float, check: bool) -> subprocess.CompletedProcess[str]:
+    def _compose(self, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, **self.fleet_env(), **self.env, "FLOTILLA_PORT": str(self.port)}
         return subprocess.run(
             [*self._base(), *args],
@@ -136,7 +136,6 @@ class FlotillaFleet:
             capture_output=True,
             text=True,
             timeout=timeout,
-            check=check,
         )
 
     def _base(self) -> list[str]:

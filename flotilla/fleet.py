@@ -78,6 +78,7 @@ class Fleet:
     log_dir: Path | None = None  # None: children write to this process's stderr
     env: Mapping[str, str] = field(default_factory=dict)
     processes: list[Process] = field(default_factory=list)
+    redis_in_use: str | None = None  # the Redis the fleet runs on (ours or ``redis_url``), once started
 
     @property
     def url(self) -> str:
@@ -99,7 +100,7 @@ class Fleet:
             raise FleetError(f"unknown services: {', '.join(sorted(unknown))}")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         try:
-            redis_url = self.redis_url or self._start_redis()
+            redis_url = self.redis_in_use = self.redis_url or self._start_redis()
             base = {
                 **os.environ,
                 "FLOTILLA_DATA_DIR": str(self.data_dir.resolve()),

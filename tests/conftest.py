@@ -37,6 +37,13 @@ def endpoint(fleet: Fleet) -> str:
 
 
 @pytest.fixture(scope="session")
+def redis_url(fleet: Fleet) -> str:
+    """The fleet's Redis (for tests that publish to the bus or read the registry)."""
+    assert fleet.redis_in_use is not None
+    return fleet.redis_in_use
+
+
+@pytest.fixture(scope="session")
 def aws(endpoint: str) -> Callable[..., object]:
     """``aws("s3")`` -> a boto3 client for the fleet (account 000000000000, us-east-1)."""
     import boto3

@@ -25,7 +25,6 @@ RUN groupadd --system --gid 10001 flotilla \
  && mkdir -p /app /data \
  && chown flotilla:flotilla /data
 WORKDIR /app
-COPY docker/healthcheck.py /usr/local/lib/flotilla/healthcheck.py
 COPY docker/requirements.py /usr/local/lib/flotilla/requirements.py
 COPY pyproject.toml /tmp/pyproject.toml
 EXPOSE 4566
@@ -35,6 +34,7 @@ FROM python AS base
 RUN python /usr/local/lib/flotilla/requirements.py /tmp/pyproject.toml > /tmp/requirements.txt \
  && pip install -r /tmp/requirements.txt \
  && rm -rf /root/.cache
+COPY docker/healthcheck.py /usr/local/lib/flotilla/healthcheck.py
 COPY services/__init__.py /app/services/__init__.py
 COPY shared /app/shared
 HEALTHCHECK --interval=5s --timeout=3s --start-period=30s --retries=3 \
@@ -45,6 +45,7 @@ FROM python AS gateway
 RUN python /usr/local/lib/flotilla/requirements.py /tmp/pyproject.toml uvicorn > /tmp/requirements.txt \
  && pip install -r /tmp/requirements.txt \
  && rm -rf /root/.cache
+COPY docker/healthcheck.py /usr/local/lib/flotilla/healthcheck.py
 COPY gateway /app/gateway
 USER flotilla
 HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=3 \

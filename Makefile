@@ -6,10 +6,11 @@ STAMP   := $(VENV)/.installed
 
 .PHONY: dev test test-fast conformance lint format bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml clients/python-testcontainers/pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test,bench]'
+	$(BIN)/pip install -q -e clients/python-testcontainers
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -1,7 +1,8 @@
 # Flotilla images: one stage per service, the gateway, the init-hook runner and an all-in-one image.
 #
 #   docker build --target s3 -t flotilla/s3:dev .          (compose.yaml builds every target)
-#   docker build --target all-in-one -t flotilla/flotilla:dev .
+#   docker build --target all-in-one -t flotilla/all-in-one:dev .
+#   docker run --rm -p 4566:4566 flotilla/all-in-one:dev
 #
 # Layering, so that a code change rebuilds in seconds: dependencies are installed from a
 # requirements list generated from pyproject.toml alone (code changes never invalidate it), then
@@ -110,7 +111,8 @@ CMD ["python", "/usr/local/lib/flotilla/init-hooks.py"]
 FROM base AS all-in-one
 RUN apt-get update \
  && apt-get install -y --no-install-recommends redis-server \
- && rm -rf /var/lib/apt/lists/*
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log
 COPY services /app/services
 COPY gateway /app/gateway
 COPY flotilla /app/flotilla

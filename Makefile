@@ -4,7 +4,7 @@ VENV    ?= .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: dev test test-fast conformance lint format bench clean
+.PHONY: dev test test-compose test-fast conformance lint format bench clean
 
 $(STAMP): pyproject.toml clients/python-testcontainers/pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -21,7 +21,11 @@ dev: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --ignore=tests/compose
+
+# The container suite: builds the images, runs the compose fleet (needs a Docker engine).
+test-compose: $(STAMP)
+	$(BIN)/pytest -q tests/compose
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -q tests/unit

@@ -89,6 +89,12 @@ class Project:
             "FLOTILLA_FLEET": self.name,
             "FLOTILLA_PORT": str(self.port),
             "FLOTILLA_EXTERNAL_URL": f"http://localhost:{self.port}",
+            # a developer's .env must not change what the suite tests (the environment wins over .env)
+            "PERSISTENCE": "0",
+            "FLOTILLA_INIT_DIR": str(ROOT / "init" / "ready.d"),
+            "FLOTILLA_RESTART": "unless-stopped",
+            "FLOTILLA_IMAGE_PREFIX": "flotilla",
+            "FLOTILLA_TAG": "dev",
             **self.env,
         }
 
@@ -152,10 +158,24 @@ class Project:
             services = self.health()
             return services if all(services.get(k) == v for k, v in expect.items()) else None
 
-        return wait_for(f"gateway health {dict(expect)}", matches, timeout)  # type: ignore[return-value]
+        try:
+            return wait_for(f"gateway health {dict(expect)}", matches, timeout)  # type: ignore[return-value]
+        except AssertionError as err:
+            raise AssertionError(f"{err}\n{self.diagnose(expect)}") from None
+
+    def diagnose(self, services: Sequence[str]) -> str:
+        """The state and last log lines of each named container: why a wait failed."""
+        parts = []
+        for name in services:
+            tail = "\n".join(self.logs(name).splitlines()[-15:])
+            parts.append(f"---- {name}: {self.health_status(name)}\n{tail}")
+        return "\n".join(parts)
 
     def wait_healthy(self, service: str, timeout: float = 90) -> None:
-        wait_for(f"{service} healthy", lambda: self.health_status(service) == "running/healthy", timeout)
+        try:
+            wait_for(f"{service} healthy", lambda: self.health_status(service) == "running/healthy", timeout)
+        except AssertionError as err:
+            raise AssertionError(f"{err}\n{self.diagnose([service])}") from None
 
     def idle_rss(self) -> dict[str, float]:
         """MiB of memory per running service container (`docker stats --no-stream`)."""

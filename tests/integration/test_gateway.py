@@ -106,9 +106,14 @@ def gw(logs: Path, echo: Server) -> Iterator[Server]:
     yield from _gateway(logs, "gateway", dict.fromkeys(SERVICES, echo.url))
 
 
+UNRESOLVABLE = "http://flotilla-profile-off.invalid:4566"
+
+
 @pytest.fixture(scope="module")
 def partial(logs: Path, echo: Server) -> Iterator[Server]:
-    yield from _gateway(logs, "partial", {"s3": echo.url, "sqs": f"http://127.0.0.1:{free_port()}"})
+    # rds points at a host name that never resolves: in compose, a service whose profile is off
+    upstreams = {"s3": echo.url, "sqs": f"http://127.0.0.1:{free_port()}", "rds": UNRESOLVABLE}
+    yield from _gateway(logs, "partial", upstreams)
 
 
 @pytest.fixture
@@ -286,6 +291,13 @@ def test_disabled_service_names_its_compose_profile(partial: Server) -> None:
         assert "<Type>Receiver</Type><Code>ServiceUnavailable</Code>" in response.text
         assert "docker compose --profile ec2 up" in response.text
         assert response.headers["x-amz-request-id"] in response.text
+
+
+def test_unresolvable_upstream_is_disabled_not_down(partial: Server) -> None:
+    with httpx.Client(base_url=partial.url, timeout=5.0) as c:
+        response = c.post("/", data={"Action": "DescribeDBInstances", "Version": "2014-10-31"})
+    assert response.status_code == 503
+    assert "docker compose --profile rds up" in response.text
 
 
 @pytest.mark.parametrize("json_protocol", [True, False], ids=["json", "query"])

@@ -6,21 +6,24 @@ and hides a message atomically, whichever replica runs it. Queue names per accou
 region are listed in the sorted set ``sqs:index:<account>:<region>`` (lexicographic, so
 ListQueues pages by name).
 
-Long polling does not poll: SendMessage publishes the queue's tag on ``sqs:notify``; each
-replica holds one subscription (Wakeups) and wakes the ReceiveMessage calls waiting on
-that queue, which then try again. A waiter also wakes when the earliest delayed or
-in-flight message of its queue is due.
+The key layout is described in lua.py. Scripts build some key names at run time (FIFO group
+lists, the dead-letter queue of a redrive), so the store needs one Redis, not a cluster.
+
+Long polling does not poll: whatever makes a message receivable at once (SendMessage, a
+redrive into a dead-letter queue, a deleted FIFO message that frees its group, a visibility
+timeout changed to 0) publishes the queue's tag on ``sqs:notify``; each replica holds one
+subscription (Wakeups) and wakes the ReceiveMessage calls waiting on that queue, which then
+try again. A waiter also wakes when the earliest delayed or in-flight message of its queue
+is due.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import json
 import logging
 import secrets
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -30,13 +33,17 @@ import redis.asyncio as aioredis
 from shared.settings import Settings
 
 from . import lua
-from .messages import Received
+from .messages import Outgoing, Received, decode_receipt, encode_receipt
 from .queues import QueueRef
 
 log = logging.getLogger("flotilla.sqs")
 
 NOTIFY_CHANNEL = "sqs:notify"
 DEDUP_WINDOW_MS = 5 * 60 * 1000
+ATTEMPT_WINDOW_MS = 5 * 60 * 1000
+
+
+__all__ = ["Outgoing", "QueueGone", "QueueRecord", "Redrive", "SqsStore", "decode_receipt", "encode_receipt"]
 
 
 class QueueGone(Exception):
@@ -57,9 +64,15 @@ class QueueKeys:
     def of(cls, ref: QueueRef) -> QueueKeys:
         return cls(f"{ref.account}:{ref.region}:{ref.name}")
 
+    @property
+    def prefix(self) -> str:
+        """What every key of the queue starts with (the Lua scripts build the key names from it)."""
+        return f"sqs:{{{self.tag}}}:"
+
     meta = _part("meta")
     msgs = _part("msgs")
     state = _part("state")
+    sent = _part("sent")
     visible = _part("visible")
     delayed = _part("delayed")
     inflight = _part("inflight")
@@ -67,29 +80,16 @@ class QueueKeys:
     dedupexp = _part("dedupexp")
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def index_key(account: str, region: str) -> str:
     return f"sqs:index:{account}:{region}"
-
-
-# Receipt handles carry the queue, the message and the nonce of this one receive, so a
-# handle from another queue, or a forged one, is recognised as invalid without a lookup.
-
-
-def encode_receipt(ref: QueueRef, message_id: str, nonce: str) -> str:
-    raw = f"{ref.account}:{ref.region}:{ref.name}:{message_id}:{nonce}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_receipt(handle: str) -> tuple[QueueRef, str, str] | None:
-    try:
-        raw = base64.urlsafe_b64decode(handle + "=" * (-len(handle) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    parts = raw.split(":")
-    if len(parts) != 5 or not all(parts):
-        return None
-    account, region, name, message_id, nonce = parts
-    return QueueRef(account, region, name), message_id, nonce
 
 
 @dataclass
@@ -168,6 +168,15 @@ class Wakeups:
                     del self._waiting[tag]
 
 
+@dataclass(frozen=True)
+class Redrive:
+    """Where a queue's messages go after ``max_receive_count`` receives (its RedrivePolicy)."""
+
+    dlq: QueueRef
+    max_receive_count: int
+    source_arn: str
+
+
 class SqsStore:
     """Queues and messages of every account and region, in Redis."""
 
@@ -177,9 +186,11 @@ class SqsStore:
         self.wakeups = Wakeups(redis)
         self._create = redis.register_script(lua.CREATE)
         self._delete_queue = redis.register_script(lua.DELETE_QUEUE)
+        self._purge = redis.register_script(lua.PURGE)
         self._send = redis.register_script(lua.SEND)
         self._receive = redis.register_script(lua.RECEIVE)
-        self._delete_message = redis.register_script(lua.DELETE_MESSAGE)
+        self._delete_messages = redis.register_script(lua.DELETE_MESSAGES)
+        self._change_visibility = redis.register_script(lua.CHANGE_VISIBILITY)
         self._counts = redis.register_script(lua.COUNTS)
 
     # -- queues --------------------------------------------------------------------------
@@ -196,6 +207,8 @@ class SqsStore:
         return json.loads(existing) if existing else None
 
     async def queue(self, ref: QueueRef) -> QueueRecord:
+        if not _encodable(ref.name):
+            raise QueueGone(ref.name)  # no queue has such a name (lone surrogates cannot reach Redis)
         meta = await self.redis.hgetall(QueueKeys.of(ref).meta)
         if not meta:
             raise QueueGone(ref.name)
@@ -209,20 +222,28 @@ class SqsStore:
 
     async def delete_queue(self, ref: QueueRef) -> None:
         k = QueueKeys.of(ref)
-        keys = [k.meta, k.msgs, k.state, k.visible, k.delayed, k.inflight, k.dedup, k.dedupexp]
-        if not await self._delete_queue(keys=[*keys, index_key(ref.account, ref.region)], args=[ref.name]):
+        deleted = await self._delete_queue(
+            keys=[k.meta, index_key(ref.account, ref.region)], args=[k.prefix, ref.name]
+        )
+        if not deleted:
+            raise QueueGone(ref.name)
+
+    async def purge(self, ref: QueueRef) -> None:
+        """Delete every message of the queue (deduplication ids and sequence numbers survive)."""
+        if not await self._purge(args=[QueueKeys.of(ref).prefix]):
             raise QueueGone(ref.name)
 
     async def queue_names(self, account: str, region: str, prefix: str = "", after: str = "") -> list[str]:
         """Queue names in name order, optionally only those with ``prefix``, strictly after ``after``."""
+        if not (_encodable(prefix) and _encodable(after)):
+            return []
         low = f"({after}" if after and after >= prefix else f"[{prefix}" if prefix else "-"
         high = f"[{prefix}\U0010ffff" if prefix else "+"
         return await self.redis.zrangebylex(index_key(account, region), low, high)
 
     async def counts(self, ref: QueueRef) -> tuple[int, int, int]:
-        """(visible, in flight, delayed) messages."""
-        k = QueueKeys.of(ref)
-        result = await self._counts(keys=[k.meta, k.msgs, k.state, k.visible, k.delayed, k.inflight])
+        """(visible, in flight, delayed) messages, after applying retention and due times."""
+        result = await self._counts(args=[QueueKeys.of(ref).prefix])
         if not result:
             raise QueueGone(ref.name)
         return int(result[0]), int(result[1]), int(result[2])
@@ -232,35 +253,52 @@ class SqsStore:
     async def send(
         self, ref: QueueRef, doc: dict[str, Any], delay_s: int, *, fifo: bool = False, dedup_key: str = ""
     ) -> tuple[str, str | None]:
-        """Enqueue; returns (message id, sequence number). A FIFO duplicate returns the original's."""
+        """Enqueue one message; returns (message id, sequence number). A FIFO duplicate returns the original's.
+
+        ``fifo`` is accepted for callers that know it; the script reads the queue type itself.
+        """
+        return (await self.send_many(ref, [Outgoing(doc, delay_s, dedup_key)]))[0]
+
+    async def send_many(self, ref: QueueRef, messages: Sequence[Outgoing]) -> list[tuple[str, str | None]]:
+        """Enqueue messages in order, atomically: (message id, sequence number) for each."""
         k = QueueKeys.of(ref)
-        result = await self._send(
-            keys=[k.meta, k.msgs, k.visible, k.delayed, k.dedup, k.dedupexp],
-            args=[
-                doc["id"],
-                json.dumps(doc),
-                delay_s * 1000,
-                int(fifo),
-                dedup_key,
-                DEDUP_WINDOW_MS,
-                NOTIFY_CHANNEL,
-                k.tag,
-            ],  # fmt: skip
-        )
+        args: list[Any] = [k.prefix, NOTIFY_CHANNEL, k.tag, DEDUP_WINDOW_MS]
+        for m in messages:
+            doc = m.doc
+            args += [doc["id"], json.dumps(doc), m.delay_s * 1000, m.dedup_key, doc.get("group", "")]
+        result = await self._send(args=args)
         if not result:
             raise QueueGone(ref.name)
-        message_id, sequence = result
-        return message_id, sequence or None
+        return [(message_id, sequence or None) for message_id, sequence in result]
 
     async def receive_now(
-        self, ref: QueueRef, max_messages: int, visibility_s: int
+        self,
+        ref: QueueRef,
+        max_messages: int,
+        visibility_s: int,
+        *,
+        attempt: str = "",
+        redrive: Redrive | None = None,
     ) -> tuple[list[Received], float]:
         """One atomic receive attempt: the messages, and seconds until one may become visible (inf: never)."""
         k = QueueKeys.of(ref)
         nonces = [secrets.token_urlsafe(12) for _ in range(max_messages)]
+        dlq = QueueKeys.of(redrive.dlq) if redrive else None
         result = await self._receive(
-            keys=[k.meta, k.msgs, k.state, k.visible, k.delayed, k.inflight],
-            args=[max_messages, visibility_s * 1000, *nonces],
+            args=[
+                k.prefix,
+                NOTIFY_CHANNEL,
+                k.tag,
+                max_messages,
+                visibility_s * 1000,
+                attempt,
+                ATTEMPT_WINDOW_MS,
+                dlq.prefix if dlq else "",
+                dlq.tag if dlq else "",
+                redrive.max_receive_count if redrive else 0,
+                redrive.source_arn if redrive else "",
+                *nonces,
+            ]  # fmt: skip
         )
         if not result:
             raise QueueGone(ref.name)
@@ -273,7 +311,14 @@ class SqsStore:
         return received, wait
 
     async def receive(
-        self, ref: QueueRef, max_messages: int, visibility_s: int, wait_s: float
+        self,
+        ref: QueueRef,
+        max_messages: int,
+        visibility_s: int,
+        wait_s: float,
+        *,
+        attempt: str = "",
+        redrive: Redrive | None = None,
     ) -> list[Received]:
         """Receive, long-polling up to ``wait_s``: returns as soon as a message is there."""
         loop = asyncio.get_running_loop()
@@ -281,7 +326,9 @@ class SqsStore:
         with self.wakeups.watch(QueueKeys.of(ref).tag) as woken:
             while True:
                 woken.clear()  # before the attempt: a send racing with it still wakes us
-                received, next_due = await self.receive_now(ref, max_messages, visibility_s)
+                received, next_due = await self.receive_now(
+                    ref, max_messages, visibility_s, attempt=attempt, redrive=redrive
+                )
                 remaining = deadline - loop.time()
                 if received or remaining <= 0:
                     return received
@@ -290,13 +337,30 @@ class SqsStore:
                 except TimeoutError:
                     pass
 
+    async def delete_messages(self, ref: QueueRef, receipts: Sequence[tuple[str, str]]) -> list[bool]:
+        """Delete each (message id, nonce) whose nonce is the latest receipt; False for a stale or spent one."""
+        k = QueueKeys.of(ref)
+        result = await self._delete_messages(
+            args=[k.prefix, NOTIFY_CHANNEL, k.tag, *(part for pair in receipts for part in pair)]
+        )
+        if result is None:
+            raise QueueGone(ref.name)
+        return [bool(r) for r in result]
+
     async def delete_message(self, ref: QueueRef, message_id: str, nonce: str) -> bool:
         """Delete when ``nonce`` is the message's latest receipt; False for a stale or spent one."""
+        return (await self.delete_messages(ref, [(message_id, nonce)]))[0]
+
+    async def change_visibility(self, ref: QueueRef, changes: Sequence[tuple[str, str, int]]) -> list[int]:
+        """Per (message id, nonce, seconds): 1 changed, 0 stale receipt or message gone, -1 not in flight."""
         k = QueueKeys.of(ref)
-        deleted = await self._delete_message(
-            keys=[k.msgs, k.state, k.visible, k.delayed, k.inflight], args=[message_id, nonce]
-        )
-        return bool(deleted)
+        args: list[Any] = [k.prefix, NOTIFY_CHANNEL, k.tag]
+        for message_id, nonce, seconds in changes:
+            args += [message_id, nonce, seconds * 1000]
+        result = await self._change_visibility(args=args)
+        if result is None:
+            raise QueueGone(ref.name)
+        return [int(r) for r in result]
 
 
 @asynccontextmanager

@@ -166,6 +166,7 @@ def test_json_target_and_body() -> None:
         ("DynamoDB_20120810.GetItem", b"{not json", "SerializationException"),
         ("DynamoDB_20120810.GetItem", b'{"TableName": 5, "Key": {}}', "SerializationException"),
         ("DynamoDB_20120810.GetItem", b'{"Key": {}}', "ValidationException"),
+        ("DynamoDB_20120810.GetItem", b'{"TableName": "\\ud800", "Key": {}}', "SerializationException"),
     ],
 )
 def test_json_errors(target: str, body: bytes, code: str) -> None:

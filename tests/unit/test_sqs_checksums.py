@@ -35,3 +35,15 @@ def test_mixed_attributes_digest_in_name_order_with_binary_transport():
 def test_no_attributes_no_digest():
     assert md5_of_attributes({}) is None
     assert md5_of_attributes(None) is None
+
+
+def test_system_attribute_digest_uses_the_same_encoding():
+    trace = {
+        "AWSTraceHeader": {"DataType": "String", "StringValue": "Root=1-5759e988-bd862e3fe1be46a994272793"}
+    }
+    name, value = b"AWSTraceHeader", b"Root=1-5759e988-bd862e3fe1be46a994272793"
+    raw = (
+        len(name).to_bytes(4, "big") + name + (6).to_bytes(4, "big") + b"String" + b"\x01"
+        + len(value).to_bytes(4, "big") + value
+    )  # fmt: skip
+    assert md5_of_attributes(trace) == md5_hex(raw)

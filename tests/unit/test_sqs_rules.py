@@ -1,5 +1,7 @@
 """SQS's pure rules: queue names, URLs, attributes, message checks and receipt handles."""
 
+import hashlib
+
 import pytest
 
 from services.sqs import attributes, messages
@@ -137,3 +139,78 @@ def test_output_selects_attributes_and_digests_what_it_returns():
     assert {"SenderId", "SentTimestamp", "ApproximateFirstReceiveTimestamp"} <= set(everything["Attributes"])
     bare = messages.to_output(item, [], [])
     assert "Attributes" not in bare and "MessageAttributes" not in bare
+
+
+def test_prepare_applies_queue_rules():
+    standard = attributes.defaults(fifo=False)
+    out = messages.prepare({"MessageBody": "hi"}, {**standard, "DelaySeconds": "7"}, "s", 1)
+    assert (out.delay_s, out.dedup_key, out.doc["body"]) == (7, "", "hi")
+    with pytest.raises(AwsError, match="not valid for this queue type"):
+        messages.prepare({"MessageBody": "hi", "MessageDeduplicationId": "d"}, standard, "s", 1)
+    fifo = attributes.defaults(fifo=True)
+    with pytest.raises(AwsError) as err:
+        messages.prepare({"MessageBody": "hi"}, fifo, "s", 1)
+    assert err.value.code == "MissingParameter"
+    with pytest.raises(AwsError, match="ContentBasedDeduplication"):
+        messages.prepare({"MessageBody": "hi", "MessageGroupId": "g"}, fifo, "s", 1)
+    with pytest.raises(AwsError, match="not valid for this queue type"):
+        messages.prepare({"MessageBody": "hi", "MessageGroupId": "g", "DelaySeconds": 3}, fifo, "s", 1)
+    content = messages.prepare(
+        {"MessageBody": "hi", "MessageGroupId": "g"}, {**fifo, "ContentBasedDeduplication": "true"}, "s", 1
+    )
+    assert content.dedup_key == content.doc["dedup"] == hashlib.sha256(b"hi").hexdigest()
+    scoped = messages.prepare(
+        {"MessageBody": "hi", "MessageGroupId": "g", "MessageDeduplicationId": "d"},
+        {**fifo, "DeduplicationScope": "messageGroup"},
+        "s",
+        1,
+    )
+    assert scoped.dedup_key == "g\x00d"
+
+
+@pytest.mark.parametrize(
+    "entries, code",
+    [
+        ([], "EmptyBatchRequest"),
+        ([{"Id": str(i)} for i in range(11)], "TooManyEntriesInBatchRequest"),
+        ([{"Id": "a"}, {"Id": "a"}], "BatchEntryIdsNotDistinct"),
+        ([{"Id": "a" * 81}], "InvalidBatchEntryId"),
+        ([{"Id": "a.b"}], "InvalidBatchEntryId"),
+    ],
+)
+def test_batch_request_rules(entries, code):
+    with pytest.raises(AwsError) as err:
+        messages.check_batch(entries, "Entry")
+    assert err.value.code == code
+
+
+def test_batch_size_and_failed_entries():
+    messages.check_batch_size([{"MessageBody": "x" * 500_000}, {"MessageBody": "y" * 500_000}])
+    with pytest.raises(AwsError) as err:
+        messages.check_batch_size([{"MessageBody": "x" * 600_000}, {"MessageBody": "y" * 600_000}])
+    assert err.value.code == "BatchRequestTooLong"
+    failed = messages.failed_entry("e1", AwsError("MessageNotInflight", "not in flight"))
+    assert failed == {
+        "Id": "e1",
+        "SenderFault": True,
+        "Code": "AWS.SimpleQueueService.MessageNotInflight",
+        "Message": "not in flight",
+    }
+
+
+def test_redrive_target_reads_the_policy():
+    policy = '{"deadLetterTargetArn": "arn:aws:sqs:eu-west-1:111111111111:dlq", "maxReceiveCount": "3"}'
+    assert messages.redrive_target({"RedrivePolicy": policy}) == (
+        QueueRef("111111111111", "eu-west-1", "dlq"),
+        3,
+    )
+    for bad in ("", "{}", "not json", '{"deadLetterTargetArn": "arn:aws:sns:x:y:z", "maxReceiveCount": 1}'):
+        assert messages.redrive_target({"RedrivePolicy": bad}) is None
+
+
+def test_receipt_of_rejects_other_queues():
+    ref = QueueRef("000000000000", "us-east-1", "q")
+    assert messages.receipt_of(ref, encode_receipt(ref, "m", "n")) == ("m", "n")
+    with pytest.raises(AwsError) as err:
+        messages.receipt_of(QueueRef("000000000000", "us-east-1", "other"), encode_receipt(ref, "m", "n"))
+    assert err.value.code == "ReceiptHandleIsInvalid"

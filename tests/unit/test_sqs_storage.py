@@ -16,7 +16,7 @@ from flotilla.fleet import free_port
 from services.sqs import attributes
 from services.sqs.messages import new_message
 from services.sqs.queues import QueueRef
-from services.sqs.storage import QueueGone, SqsStore, decode_receipt
+from services.sqs.storage import Outgoing, QueueGone, Redrive, SqsStore, decode_receipt
 
 pytestmark = pytest.mark.anyio
 
@@ -195,3 +195,131 @@ async def test_fifo_sequence_numbers_and_deduplication(store):
     assert len(seq1) == 20 and seq1 < seq2
     got = await store.receive(ref, 10, 30, 0)
     assert [(r.doc["id"], r.doc["seq"]) for r in got] == [(id1, seq1), (id2, seq2)]
+
+
+# -- FIFO groups, redrive, retention, visibility changes, batches --------------------------------
+
+FIFO = QueueRef("000000000000", "us-east-1", "g.fifo")
+
+
+async def send_fifo(store: SqsStore, body: str, group: str, ref: QueueRef = FIFO) -> str:
+    doc = new_message({"MessageBody": body, "MessageGroupId": group}, sender="s", sent_ms=1)
+    message_id, _ = await store.send(ref, doc, 0, dedup_key=body)
+    return message_id
+
+
+def bodies(received) -> list[str]:
+    return [r.doc["body"] for r in received]
+
+
+async def test_fifo_group_in_flight_blocks_the_group_not_others(store):
+    await make_queue(store, FIFO)
+    for body, group in (("a1", "a"), ("b1", "b"), ("a2", "a"), ("b2", "b")):
+        await send_fifo(store, body, group)
+    first = await store.receive(FIFO, 1, 30, 0)
+    assert bodies(first) == ["a1"]
+    second = await store.receive(FIFO, 10, 30, 0)
+    assert bodies(second) == ["b1", "b2"]  # group a is locked while a1 is in flight
+    assert await store.receive(FIFO, 10, 30, 0) == []
+    _, message_id, nonce = decode_receipt(first[0].receipt_handle)
+    assert await store.delete_message(FIFO, message_id, nonce)
+    assert bodies(await store.receive(FIFO, 10, 30, 0)) == ["a2"]
+
+
+async def test_fifo_expired_visibility_redelivers_the_head_first(store):
+    await make_queue(store, FIFO)
+    for i in range(3):
+        await send_fifo(store, f"m{i}", "g")
+    got = await store.receive(FIFO, 2, 30, 0)
+    assert bodies(got) == ["m0", "m1"]
+    changes = [(*decode_receipt(r.receipt_handle)[1:], 0) for r in got]
+    assert await store.change_visibility(FIFO, changes) == [1, 1]
+    again = await store.receive(FIFO, 10, 30, 0)
+    assert bodies(again) == ["m0", "m1", "m2"]
+    assert [r.receive_count for r in again] == [2, 2, 1]
+
+
+async def test_change_visibility_outcomes(store):
+    await make_queue(store)
+    await send(store, "x")
+    got = (await store.receive(REF, 1, 30, 0))[0]
+    _, message_id, nonce = decode_receipt(got.receipt_handle)
+    assert await store.change_visibility(REF, [(message_id, nonce, 1)]) == [1]
+    assert await store.change_visibility(REF, [(message_id, "stale", 5)]) == [0]
+    assert await store.counts(REF) == (0, 1, 0)
+    again = await store.receive(REF, 1, 0, 3)  # due after the shortened timeout
+    assert bodies(again) == ["x"]
+    _, _, nonce2 = decode_receipt(again[0].receipt_handle)
+    assert await store.change_visibility(REF, [(message_id, nonce2, 5)]) == [
+        -1
+    ]  # visible again: not in flight
+
+
+async def test_receive_count_redrives_to_dead_letter_queue(store):
+    dlq = QueueRef("000000000000", "us-east-1", "dlq")
+    await make_queue(store)
+    await make_queue(store, dlq)
+    sent = await send(store, "poison")
+    redrive = Redrive(dlq, 2, "arn:aws:sqs:us-east-1:000000000000:q")
+    for count in (1, 2):
+        got = await store.receive(REF, 1, 0, 0, redrive=redrive)
+        assert [r.receive_count for r in got] == [count]
+    assert await store.receive(REF, 1, 0, 0, redrive=redrive) == []
+    assert await store.counts(REF) == (0, 0, 0)
+    moved = await store.receive(dlq, 1, 30, 0)
+    assert [r.doc["id"] for r in moved] == [sent]
+    assert moved[0].receive_count == 1 and moved[0].doc["dlq_src"] == redrive.source_arn
+
+
+async def test_retention_period_expires_messages(store):
+    await make_queue(store, MessageRetentionPeriod="1")
+    await send(store, "old")
+    assert await store.counts(REF) == (1, 0, 0)
+    deadline = time.monotonic() + 5
+    while await store.counts(REF) != (0, 0, 0):
+        assert time.monotonic() < deadline, "message outlived its retention period"
+        await asyncio.sleep(0.1)
+    assert await store.receive(REF, 10, 30, 0) == []
+
+
+async def test_send_many_is_ordered_and_purge_empties(store):
+    await make_queue(store, FIFO)
+    outgoing = [
+        Outgoing(new_message({"MessageBody": f"m{i}", "MessageGroupId": "g"}, "s", 1), 0, f"d{i}")
+        for i in range(5)
+    ]
+    results = await store.send_many(FIFO, [*outgoing, outgoing[0]])
+    sequences = [seq for _, seq in results]
+    assert sequences[:5] == sorted(sequences[:5]) and results[5] == results[0]
+    assert bodies(await store.receive(FIFO, 10, 30, 0)) == [f"m{i}" for i in range(5)]
+    await store.purge(FIFO)
+    assert await store.counts(FIFO) == (0, 0, 0)
+    await send_fifo(store, "after", "g")
+    assert bodies(await store.receive(FIFO, 10, 30, 0)) == ["after"]
+
+
+async def test_receive_request_attempt_id_repeats_the_same_receive(store):
+    await make_queue(store, FIFO)
+    for i in range(3):
+        await send_fifo(store, f"m{i}", "g")
+    first = await store.receive(FIFO, 2, 30, 0, attempt="try-1")
+    retry = await store.receive(FIFO, 2, 30, 0, attempt="try-1")
+    assert [r.receipt_handle for r in retry] == [r.receipt_handle for r in first]
+    _, message_id, nonce = decode_receipt(first[0].receipt_handle)
+    assert await store.delete_message(FIFO, message_id, nonce)
+    assert await store.receive(FIFO, 2, 30, 0, attempt="try-1") == []  # modified: a fresh (empty) receive
+
+
+async def test_delete_in_flight_fifo_message_wakes_a_waiting_receiver(store):
+    await make_queue(store, FIFO)
+    await send_fifo(store, "m0", "g")
+    await send_fifo(store, "m1", "g")
+    head = (await store.receive(FIFO, 1, 30, 0))[0]
+    waiter = asyncio.create_task(store.receive(FIFO, 1, 30, 10))
+    await asyncio.sleep(0.2)
+    assert not waiter.done()
+    _, message_id, nonce = decode_receipt(head.receipt_handle)
+    started = time.monotonic()
+    await store.delete_message(FIFO, message_id, nonce)
+    assert bodies(await asyncio.wait_for(waiter, 5)) == ["m1"]
+    assert time.monotonic() - started < 1

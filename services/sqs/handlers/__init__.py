@@ -2,8 +2,8 @@
 
 from shared.handlers import Handlers
 
-from . import messages, queues
+from . import messages, permissions, queues, tags, tasks
 
 handles = Handlers("sqs")
-handles.include(queues.handles)
-handles.include(messages.handles)
+for family in (queues, messages, tags, permissions, tasks):
+    handles.include(family.handles)

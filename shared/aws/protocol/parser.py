@@ -358,8 +358,11 @@ class JsonValueMixin:
         if not body.strip():
             return {}
         try:
-            return json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
+            document = json.loads(body)
+            if b"\\u" in body:  # escapes may spell lone surrogates, which are not text
+                json.dumps(document, ensure_ascii=False).encode("utf-8")
+            return document
+        except (ValueError, UnicodeError) as exc:
             raise ParseError("the request body is not valid JSON") from exc
 
 

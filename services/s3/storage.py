@@ -107,6 +107,7 @@ class S3Store:
         self.root = Path(root)
         self.objects_dir = self.root / "objects"
         self.objects_dir.mkdir(parents=True, exist_ok=True)
+        self._objects = str(self.objects_dir)
         self._db = sqlite3.connect(str(self.root / "s3.db"), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -253,14 +254,23 @@ class S3Store:
                 return
             bound, op = rows[-1][1], ">"
 
-    def open_object(self, meta: ObjectMeta, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
-        """The bytes ``start..end`` (inclusive) of the object's file, in READ_CHUNK chunks.
+    def open_object(
+        self, meta: ObjectMeta, start: int = 0, end: int | None = None
+    ) -> bytes | AsyncIterator[bytes]:
+        """The bytes ``start..end`` (inclusive) of the object's file: read at once when they are
+        at most INLINE_READ (one response write instead of a stream), else in READ_CHUNK chunks.
 
         The file is opened now, so the stream survives the object being replaced meanwhile.
         """
-        handle = open(self._path(meta.file), "rb")  # noqa: SIM115 - closed by the reader
+        path = os.path.join(self._objects, meta.file[:2], meta.file)  # str: pathlib costs per request
+        handle = open(path, "rb")  # noqa: SIM115 - closed by the reader
         stop = meta.size - 1 if end is None else end
-        return _read(handle, start, stop - start + 1)
+        length = stop - start + 1
+        if length <= INLINE_READ:
+            with handle:
+                handle.seek(start)
+                return handle.read(length)
+        return _read(handle, start, length)
 
     def _path(self, name: str) -> Path:
         return self.objects_dir / name[:2] / name
@@ -330,8 +340,8 @@ def _write_batch(handle: BinaryIO, chunks: list[bytes], digests: Digests) -> Non
 
 
 async def _read(handle: BinaryIO, start: int, length: int) -> AsyncIterator[bytes]:
-    """The bytes of an open file; reads up to INLINE_READ bytes on the event loop (a read of
-    a small, cached file is cheaper than the hop to a worker thread), larger ones in a thread."""
+    """The bytes of an open file, read in a worker thread chunk by chunk (a large file may not
+    be in the page cache); the last INLINE_READ bytes are read on the event loop."""
     try:
         handle.seek(start)
         while length > 0:

@@ -1,4 +1,4 @@
-"""The human-readable report: one table per part, ratios vs moto, and the targets from issue 2."""
+"""The human-readable report: one table per part, ratios vs moto, and the targets from issues 2 and 4."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ TARGETS = ("gateway", "direct", "moto")
 GOAL_GET_PER_S = 3000  # GetObject/s through the gateway (wrk)
 GOAL_GATEWAY_MS = 1.0  # added by the gateway at p50
 GOAL_MEMORY_MIB = 32  # RSS growth per process for a 64 MiB object
+GOAL_SQS_VS_MOTO = 3.0  # SQS ops/s through the gateway at 8 threads, as a multiple of moto's
+GOAL_SQS_THREADS = 8
+GOAL_LONGPOLL_MS = 50.0  # long-poll wake-up latency at p50 through the gateway
 
 
 def render(results: dict[str, Any]) -> str:
@@ -17,7 +20,11 @@ def render(results: dict[str, Any]) -> str:
         parts.append(_wrk_table(results["wrk"], notes))
     if "memory" in results:
         parts.append(_memory_table(results["memory"], notes))
+    if "longpoll" in results:
+        parts.append(_longpoll_table(results["longpoll"], notes))
     parts.append(_goals(results))
+    if "sqs" in results["settings"].get("services", ()):
+        parts.append(_sqs_goals(results))
     if notes:
         parts.append("Errors:\n" + "\n".join(f"  [{i}] {n}" for i, n in enumerate(notes, 1)))
     return "\n\n".join(parts)
@@ -59,21 +66,22 @@ def _boto_table(results: dict[str, Any], notes: list[str]) -> str:
     targets = _present(results)
     rows = {(r["workload"], r["threads"], r["target"]): r for r in results["boto"]}
     keys = list(dict.fromkeys((r["workload"], r["threads"]) for r in results["boto"]))
-    head = f"{'boto3 workload':<20}{'thr':>4}" + "".join(f"{t + ' ops/s  p50  p99 ms':>25}" for t in targets)
+    head = f"{'boto3 workload':<20}{'thr':>4}" + "".join(f"{t + ' ops/s  p50  p99 ms':>28}" for t in targets)
     head += f"{'gw/moto':>9}{'gw-direct p50':>15}"
     lines = [head, "-" * len(head)]
     for workload, threads in keys:
         cells = [rows.get((workload, threads, t)) for t in targets]
-        line = f"{workload:<20}{threads:>4}" + "".join(f"{boto_cell(c, notes):>25}" for c in cells)
+        line = f"{workload:<20}{threads:>4}" + "".join(f"{boto_cell(c, notes):>28}" for c in cells)
         by = dict(zip(targets, cells, strict=True))
         line += f"{_ratio(by.get('gateway'), by.get('moto'), 'ops_per_s'):>9}"
         line += f"{_delta(by.get('gateway'), by.get('direct'), 'p50_ms'):>15}"
         lines.append(line)
     if any(r["partial"] for r in results["boto"]):
         lines.append("* some ReceiveMessage calls found the queue empty (no DeleteMessage followed)")
-    lines.append(
-        "SQS Receive+Delete = one ReceiveMessage (1 message, WaitTimeSeconds=0) + one DeleteMessage."
-    )
+    if any(r["workload"] == "SQS Receive+Delete" for r in results["boto"]):
+        lines.append(
+            "SQS Receive+Delete = one ReceiveMessage (1 message, WaitTimeSeconds=0) + one DeleteMessage."
+        )
     return "\n".join(lines)
 
 
@@ -121,6 +129,28 @@ def _memory_table(mem: dict[str, dict], notes: list[str]) -> str:
     return "\n".join(lines)
 
 
+# -- long poll -------------------------------------------------------------------------------
+
+
+def _longpoll_table(longpoll: dict[str, dict], notes: list[str]) -> str:
+    head = f"{'SQS long-poll wake-up':<24}{'rounds':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'failed':>8}"
+    lines = [head, "-" * len(head)]
+    for target in (t for t in TARGETS if t in longpoll):
+        r = longpoll[target]
+        failed = r["early"] + r["empty"] + r["errors"]
+        mark = ""
+        if r["error"]:
+            mark = _note(notes, f"long-poll {target}: {failed} failed rounds, first: {r['error']}")
+        cells = [_num(r["p50_ms"]), _num(r["p99_ms"]), _num(r["max_ms"])]
+        lines.append(
+            f"{target:<24}{r['rounds']:>8}" + "".join(f"{c:>9}" for c in cells) + f"{failed:>8}{mark}"
+        )
+    settle = next((r["extra"].get("settle_ms") for r in longpoll.values() if r.get("extra")), None)
+    lines.append(f"(ReceiveMessage WaitTimeSeconds=20 on an empty queue; SendMessage {settle} ms later; "
+                 "from before the send to the receive returning with the message)")  # fmt: skip
+    return "\n".join(lines)
+
+
 # -- goals -----------------------------------------------------------------------------------
 
 
@@ -147,6 +177,20 @@ def _goals(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _sqs_goals(results: dict[str, Any]) -> str:
+    lines = ["Targets (issue 4):"]
+    rows = {(r["workload"], r["threads"], r["target"]): r for r in results.get("boto", [])}
+    for workload in ("SQS SendMessage", "SQS Receive+Delete"):
+        key = (workload, GOAL_SQS_THREADS)
+        ratio = _ratio_value(rows.get((*key, "gateway")), rows.get((*key, "moto")), "ops_per_s")
+        text = f"{workload.removeprefix('SQS ')} x{GOAL_SQS_THREADS} through the gateway >= {GOAL_SQS_VS_MOTO:g}x moto"
+        lines.append(_verdict(text, ratio, lambda v: v >= GOAL_SQS_VS_MOTO, "x moto"))
+    p50 = results.get("longpoll", {}).get("gateway", {}).get("p50_ms")
+    lines.append(_verdict(f"SQS long-poll wake-up < {GOAL_LONGPOLL_MS:g} ms at p50 (gateway)", p50,
+                          lambda v: v < GOAL_LONGPOLL_MS, "ms"))  # fmt: skip
+    return "\n".join(lines)
+
+
 def _verdict(text: str, value: float | None, ok: Any, unit: str) -> str:
     if value is None:
         return f"  [ n/a ] {text}"
@@ -163,10 +207,15 @@ def _note(notes: list[str] | None, text: str) -> str:
     return f"[{len(notes)}]"
 
 
-def _ratio(a: dict | None, b: dict | None, key: str) -> str:
+def _ratio_value(a: dict | None, b: dict | None, key: str) -> float | None:
     if not a or not b or not a.get(key) or not b.get(key):
-        return "-"
-    return f"x{a[key] / b[key]:.2f}"
+        return None
+    return a[key] / b[key]
+
+
+def _ratio(a: dict | None, b: dict | None, key: str) -> str:
+    value = _ratio_value(a, b, key)
+    return "-" if value is None else f"x{value:.2f}"
 
 
 def _delta_value(a: dict | None, b: dict | None, key: str) -> float | None:

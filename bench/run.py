@@ -3,8 +3,8 @@
     .venv/bin/python -m bench.run                       # everything, ~5 minutes on 2 cores
     .venv/bin/python -m bench.run --only s3 --skip-moto --duration 1 --threads 1
 
-Three parts: boto3 clients in threads (what a test suite sees), wrk on an unsigned 1 KiB GET
-(what the server can do), and the RSS cost of a 64 MiB object. Targets are interleaved per run,
+Four parts: boto3 clients in threads (what a test suite sees), wrk on an unsigned 1 KiB GET
+(what the server can do), the RSS cost of a 64 MiB object, and SQS long-poll wake-up latency. Targets are interleaved per run,
 so background load on a shared machine hits them alike. A target or workload that fails is
 reported in the table, never a crash of the whole run. Results: stdout and bench-results/<ts>.json.
 """
@@ -24,7 +24,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench import boto_load, memory, report, wrk_load
+from bench import boto_load, longpoll, memory, report, wrk_load
 from bench.targets import Target, flotilla, moto
 from flotilla.fleet import ROOT
 
@@ -41,6 +41,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--skip-moto", action="store_true")
     p.add_argument("--skip-wrk", action="store_true")
     p.add_argument("--skip-memory", action="store_true")
+    p.add_argument("--skip-longpoll", action="store_true", help="skip the SQS long-poll wake-up latency")
+    p.add_argument(
+        "--longpoll-rounds", type=int, default=30, help="long-poll wake-ups per target (default 30)"
+    )
     p.add_argument("--skip-flotilla", action="store_true", help="moto only (to check the harness)")
     p.add_argument("--out", type=Path, default=ROOT / "bench-results", help="where the JSON goes")
     args = p.parse_args(argv)
@@ -115,6 +119,15 @@ def run_wrk(args: argparse.Namespace, targets: list[Target], prepared: dict) -> 
     return out
 
 
+def run_longpoll(args: argparse.Namespace, targets: list[Target]) -> dict[str, dict]:
+    out = {}
+    for target in targets:
+        out[target.name] = asdict(longpoll.measure(target.url("sqs"), args.longpoll_rounds))
+        r = out[target.name]
+        _log(f"long-poll {target.name}: {r['rounds']} rounds, p50 {r['p50_ms']} ms {r['error'] or ''}")
+    return out
+
+
 def run_memory(targets: list[Target], prepared: dict) -> dict[str, dict]:
     out = {}
     for target in targets:
@@ -167,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
             results["wrk"] = run_wrk(args, targets, prepared)
         if not args.skip_memory and "s3" in args.services:
             results["memory"] = run_memory(targets, prepared)
+        if not args.skip_longpoll and "sqs" in args.services:
+            results["longpoll"] = run_longpoll(args, targets)
     results["wall_seconds"] = round(time.time() - started, 1)
     print(report.render(results))
     args.out.mkdir(parents=True, exist_ok=True)

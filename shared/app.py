@@ -33,7 +33,7 @@ from fastapi import FastAPI
 
 from shared import logs
 from shared.aws import sigv4
-from shared.aws.errors import AwsError, internal_error, not_implemented
+from shared.aws.errors import AwsError, auth_error, internal_error, not_implemented
 from shared.aws.http import Headers, HttpRequest, HttpResponse
 from shared.aws.models import service_model
 from shared.aws.protocol import RequestParser, ResponseSerializer, create_parser, create_serializer
@@ -49,6 +49,8 @@ MAX_BODY = 100 * 1024 * 1024  # non-streaming request bodies (Lambda zips are th
 
 StateFactory = Callable[[Settings], AbstractAsyncContextManager[Any]]
 RequestRewriter = Callable[[HttpRequest, Settings], HttpRequest]
+UnmodelledRouter = Callable[[HttpRequest], str | None]
+LegacyVerifier = Callable[[HttpRequest, sigv4.Scope, str], None]
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,13 @@ class ServiceSpec:
     ``state`` opens the service's storage for the app's lifetime and yields the object that
     handlers find as ``ctx.state``. ``rewrite`` may adjust a request before parsing (S3 turns
     virtual-host addressing into path style there).
+
+    ``unmodelled`` names requests that are no operation of the models (S3's browser POST upload):
+    given the rewritten request it returns the name its handler is registered under, or None. Such
+    a handler reads ``ctx.request.stream`` itself, gets ``{"Credentials": ...}`` as input (the
+    credentials to check its own signature against, None when signatures are not enforced) and
+    returns the ``HttpResponse``. ``sigv2`` verifies SigV2 signatures (``Authorization: AWS ...``
+    and ``AWSAccessKeyId`` URLs), which only S3 still accepts; without it they are refused.
     """
 
     name: str
@@ -66,6 +75,8 @@ class ServiceSpec:
     state: StateFactory | None = None
     extra_protocols: Mapping[str, Sequence[str]] = field(default_factory=dict)
     rewrite: RequestRewriter | None = None
+    unmodelled: UnmodelledRouter | None = None
+    sigv2: LegacyVerifier | None = None
 
 
 @dataclass
@@ -197,26 +208,35 @@ class Dispatcher:
         )
         try:
             _identify(ctx, req, self.settings)
-            if ep.protocol.startswith("rest"):
-                op = ep.parser.operation_for(req)  # from method, path and query: may stream the body
-                await _load_body(req, op.has_streaming_input, receive, ctx)
+            unmodelled = self.spec.unmodelled(req) if self.spec.unmodelled is not None else None
+            if unmodelled is None:
+                if ep.protocol.startswith("rest"):
+                    op = ep.parser.operation_for(req)  # from method, path and query: may stream the body
+                    await _load_body(req, op.has_streaming_input, receive, ctx)
+                else:
+                    await _load_body(req, False, receive, ctx)  # the operation is named in the body
+                    op = ep.parser.operation_for(req)
+                ctx.operation = op.name
+                if self.settings.enforce_sigv4:
+                    # the signature covers the request as sent, before any rewrite
+                    checked = dataclasses.replace(req, path=sent.path, headers=sent.headers, host=sent.host)
+                    _verify(checked, self.settings, self.spec.sigv2)
+                    req.stream = checked.stream  # a streamed body is checked as it is read
+                params = ep.parser.parse(op, req)
             else:
-                await _load_body(req, False, receive, ctx)  # the operation is named in the body
-                op = ep.parser.operation_for(req)
-            ctx.operation = op.name
-            if self.settings.enforce_sigv4:
-                # the signature covers the request as sent, before any rewrite
-                checked = dataclasses.replace(req, path=sent.path, headers=sent.headers, host=sent.host)
-                _verify(checked, self.settings)
-                req.stream = checked.stream  # a streamed body is checked as it is read
-            params = ep.parser.parse(op, req)
-            handler = self.spec.handlers.get(op.name)
+                ctx.operation = unmodelled
+                req.stream = _receive_chunks(receive)
+                params = {"Credentials": self.settings.credentials if self.settings.enforce_sigv4 else None}
+            handler = self.spec.handlers.get(ctx.operation)
             if handler is None:
-                raise not_implemented(self.spec.name, op.name)
+                raise not_implemented(self.spec.name, ctx.operation)
             ctx.request = req
             ctx.state = self.holder["state"]
             output = await handler(ctx, params)
-            response = ep.serializer.serialize(op, output or {}, request_id)
+            if isinstance(output, HttpResponse):  # an unmodelled operation answers for itself
+                response = output
+            else:
+                response = ep.serializer.serialize(op, output or {}, request_id)
             if ctx.status is not None:
                 response.status = ctx.status
         except AwsError as err:
@@ -254,20 +274,32 @@ def _request_from_scope(scope: dict) -> HttpRequest:
 
 
 def _identify(ctx: RequestContext, req: HttpRequest, settings: Settings) -> None:
+    """Account and region from the credentials; a presigned URL past its expiry is refused here,
+    whether signatures are enforced or not."""
     scope = sigv4.parse_credentials(req.headers, req.query)
     ctx.access_key = scope.access_key if scope else None
     ctx.account_id = sigv4.account_for(ctx.access_key)
     ctx.region = (scope.region if scope and scope.region else None) or settings.default_region
+    if scope is not None and scope.presigned:
+        sigv4.check_expiry(scope)
 
 
-def _verify(req: HttpRequest, settings: Settings) -> None:
+def _verify(req: HttpRequest, settings: Settings, sigv2: LegacyVerifier | None = None) -> None:
     scope = sigv4.parse_credentials(req.headers, req.query)
     if scope is None:
-        raise AwsError("MissingAuthenticationToken", "Request is missing Authentication Token", 403)
+        raise auth_error(settings.service, "missing")
     secret = settings.credentials.get(scope.access_key)
     if secret is None:
-        raise AwsError("InvalidClientTokenId", "The security token included in the request is invalid.", 403)
-    sigv4.verify(req, scope, secret)
+        raise auth_error(settings.service, "unknown")
+    try:
+        if scope.sigv2 and sigv2 is not None:
+            sigv2(req, scope, secret)
+        else:
+            sigv4.verify(req, scope, secret)
+    except AwsError as err:
+        if err.code != "SignatureDoesNotMatch":
+            raise
+        raise auth_error(settings.service, "mismatch", err.message) from None
 
 
 def _is_aws_chunked(headers: Headers) -> bool:

@@ -16,9 +16,12 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from shared.aws.http import HttpResponse
 from shared.context import RequestContext
 
-Handler = Callable[[RequestContext, dict[str, Any]], Awaitable[dict[str, Any] | None]]
+# A handler returns the output dict, or (for requests that are not model operations) the
+# whole HttpResponse, which the dispatcher sends unchanged.
+Handler = Callable[[RequestContext, dict[str, Any]], Awaitable[dict[str, Any] | HttpResponse | None]]
 
 
 class Handlers:

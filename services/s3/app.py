@@ -7,10 +7,18 @@ from shared.settings import Settings
 
 from .addressing import rewrite_virtual_host
 from .handlers import handles
+from .handlers.post import unmodelled_operation
+from .presign import verify_sigv2
 from .storage import open_state
 
 SPEC = ServiceSpec(
-    name="s3", models=("s3",), handlers=handles, state=open_state, rewrite=rewrite_virtual_host
+    name="s3",
+    models=("s3",),
+    handlers=handles,
+    state=open_state,
+    rewrite=rewrite_virtual_host,
+    unmodelled=unmodelled_operation,
+    sigv2=verify_sigv2,
 )
 
 

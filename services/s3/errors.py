@@ -125,3 +125,127 @@ def incomplete_body() -> AwsError:
 def no_such_key_for_condition() -> AwsError:
     """A conditional write (If-Match) on an object that does not exist."""
     return AwsError("NoSuchKey", "The specified key does not exist.", 404)
+
+
+def invalid_request(message: str) -> AwsError:
+    return AwsError("InvalidRequest", message, 400)
+
+
+def malformed_xml() -> AwsError:
+    return AwsError(
+        "MalformedXML",
+        "The XML you provided was not well-formed or did not validate against our published schema",
+        400,
+    )
+
+
+def invalid_storage_class(value: str) -> AwsError:
+    return AwsError(
+        "InvalidStorageClass",
+        "The storage class you specified is not valid",
+        400,
+        fields={"StorageClassRequested": value},
+    )
+
+
+def invalid_object_state(storage_class: str) -> AwsError:
+    return AwsError(
+        "InvalidObjectState",
+        "The operation is not valid for the object's storage class",
+        403,
+        fields={"StorageClass": storage_class},
+    )
+
+
+def restore_not_allowed(storage_class: str) -> AwsError:
+    return AwsError(
+        "InvalidObjectState",
+        "Restore is not allowed for the object's current storage class",
+        403,
+        fields={"StorageClass": storage_class},
+    )
+
+
+def restore_already_in_progress() -> AwsError:
+    return AwsError("RestoreAlreadyInProgress", "Object restore is already in progress", 409)
+
+
+def no_such_version(key: str, version_id: str) -> AwsError:
+    return AwsError(
+        "NoSuchVersion",
+        "The specified version does not exist.",
+        404,
+        fields={"Key": key, "VersionId": version_id},
+    )
+
+
+def invalid_tag(message: str) -> AwsError:
+    return AwsError("InvalidTag", message, 400)
+
+
+def too_many_tags() -> AwsError:
+    return AwsError("BadRequest", "Object tags cannot be greater than 10", 400)
+
+
+def malformed_acl() -> AwsError:
+    return AwsError(
+        "MalformedACLError",
+        "The XML you provided was not well-formed or did not validate against our published schema",
+        400,
+    )
+
+
+def missing_security_header(header: str) -> AwsError:
+    return AwsError(
+        "MissingSecurityHeader",
+        "Your request was missing a required header",
+        400,
+        fields={"MissingHeaderName": header},
+    )
+
+
+def no_such_upload(upload_id: str) -> AwsError:
+    return AwsError(
+        "NoSuchUpload",
+        "The specified upload does not exist. The upload ID may be invalid, or the upload may have been "
+        "aborted or completed.",
+        404,
+        fields={"UploadId": upload_id},
+    )
+
+
+def invalid_part(upload_id: str, number: int, etag: str) -> AwsError:
+    return AwsError(
+        "InvalidPart",
+        "One or more of the specified parts could not be found.  The part may not have been uploaded, "
+        "or the specified entity tag may not have matched the part's entity tag.",
+        400,
+        fields={"UploadId": upload_id, "PartNumber": str(number), "ETag": etag},
+    )
+
+
+def invalid_part_order(upload_id: str) -> AwsError:
+    return AwsError(
+        "InvalidPartOrder",
+        "The list of parts was not in ascending order. Parts must be ordered by part number.",
+        400,
+        fields={"UploadId": upload_id},
+    )
+
+
+def entity_too_small(size: int, minimum: int, number: int, etag: str) -> AwsError:
+    return AwsError(
+        "EntityTooSmall",
+        "Your proposed upload is smaller than the minimum allowed object size.",
+        400,
+        fields={
+            "ProposedSize": str(size),
+            "MinSizeAllowed": str(minimum),
+            "PartNumber": str(number),
+            "ETag": etag,
+        },
+    )
+
+
+def invalid_part_number() -> AwsError:
+    return AwsError("InvalidPartNumber", "The requested partnumber is not satisfiable", 416)

@@ -33,3 +33,29 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     if start >= size:
         raise errors.invalid_range(size, header)
     return start, min(end, size - 1)
+
+
+_COPY_RANGE = re.compile(r"^bytes=(\d+)-(\d+)$")
+
+
+def copy_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """UploadPartCopy's ``x-amz-copy-source-range: bytes=first-last``: both ends required and
+    inside the source object (InvalidArgument otherwise); None copies the whole source."""
+    if header is None:
+        return None
+    match = _COPY_RANGE.match(header.strip())
+    if match is None:
+        raise errors.invalid_argument(
+            "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last "
+            "are the zero-based offsets of the first and last bytes to copy",
+            "x-amz-copy-source-range",
+            header,
+        )
+    first, last = int(match[1]), int(match[2])
+    if first > last or last >= size:
+        raise errors.invalid_argument(
+            f"Range specified is not valid for source object of size: {size}",
+            "x-amz-copy-source-range",
+            header,
+        )
+    return first, last

@@ -6,6 +6,13 @@ that file, is then committed in one statement, so readers see either the old obj
 one, never half of one. The file of a replaced or deleted object is unlinked afterwards; a reader
 that already opened it keeps reading its own copy (POSIX keeps an open file alive).
 
+Object files are named by a fresh uuid, never by the key: a key (any Unicode, ``../``, ``//``, a
+leading or trailing slash, 1,024 bytes) lives only in a SQLite column and can never name a path.
+
+Multipart uploads keep their parts as uuid-named files under ``parts/``; completing an upload
+concatenates them, chunk by chunk in a worker thread, into a temporary file that is renamed and
+committed like any other write (the upload's rows go in the same transaction).
+
 Bucket names are global, as in AWS: the ``buckets`` table is keyed by name alone and remembers
 the owning account and region. File I/O runs in worker threads in chunks (never a whole object
 in memory); SQLite calls are short and synchronous, like shared.records.
@@ -15,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import sqlite3
@@ -24,7 +32,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from shared.settings import Settings
 
@@ -40,7 +48,8 @@ CREATE TABLE IF NOT EXISTS buckets (
     name    TEXT PRIMARY KEY,
     account TEXT NOT NULL,
     region  TEXT NOT NULL,
-    created TEXT NOT NULL
+    created TEXT NOT NULL,
+    acl     TEXT
 );
 CREATE INDEX IF NOT EXISTS buckets_by_account ON buckets (account, name);
 CREATE TABLE IF NOT EXISTS objects (
@@ -54,9 +63,44 @@ CREATE TABLE IF NOT EXISTS objects (
     headers       TEXT NOT NULL,
     checksums     TEXT NOT NULL,
     file          TEXT NOT NULL,
+    storage_class TEXT NOT NULL DEFAULT 'STANDARD',
+    tags          TEXT NOT NULL DEFAULT '{}',
+    acl           TEXT,
+    extra         TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (bucket, key)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS uploads (
+    id        TEXT PRIMARY KEY,
+    bucket    TEXT NOT NULL,
+    key       TEXT NOT NULL,
+    initiated TEXT NOT NULL,
+    account   TEXT NOT NULL,
+    attrs     TEXT NOT NULL,
+    algorithm TEXT,
+    checksum_type TEXT
+);
+CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads (bucket, key);
+CREATE TABLE IF NOT EXISTS parts (
+    upload        TEXT NOT NULL,
+    number        INTEGER NOT NULL,
+    size          INTEGER NOT NULL,
+    etag          TEXT NOT NULL,
+    last_modified TEXT NOT NULL,
+    checksums     TEXT NOT NULL,
+    file          TEXT NOT NULL,
+    PRIMARY KEY (upload, number)
+) WITHOUT ROWID;
 """
+# Columns added after the first release, for data directories kept with persistence on.
+_MIGRATIONS = {
+    "buckets": {"acl": "TEXT"},
+    "objects": {
+        "storage_class": "TEXT NOT NULL DEFAULT 'STANDARD'",
+        "tags": "TEXT NOT NULL DEFAULT '{}'",
+        "acl": "TEXT",
+        "extra": "TEXT NOT NULL DEFAULT '{}'",
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -65,6 +109,7 @@ class Bucket:
     account: str
     region: str
     created: datetime
+    acl: dict[str, Any] | None = None  # {"Owner": ..., "Grants": [...]}; None: private to the owner
 
 
 @dataclass(frozen=True)
@@ -75,6 +120,9 @@ class ObjectAttrs:
     metadata: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)  # CacheControl, ContentEncoding, Expires (ISO) ...
     algorithms: tuple[str, ...] = ()  # flexible checksums to compute besides CRC32
+    storage_class: str = "STANDARD"
+    tags: dict[str, str] = field(default_factory=dict)
+    acl: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +136,38 @@ class ObjectMeta:
     metadata: dict[str, str]
     headers: dict[str, str]
     checksums: dict[str, str]  # output member name (ChecksumCRC32 ...) -> base64 value
+    file: str
+    storage_class: str = "STANDARD"
+    tags: dict[str, str] = field(default_factory=dict)
+    acl: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # checksum_type, parts, restore
+
+    @property
+    def checksum_type(self) -> str:
+        return self.extra.get("checksum_type", "FULL_OBJECT")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A multipart upload in progress: the object attributes it was created with."""
+
+    id: str
+    bucket: str
+    key: str
+    initiated: datetime
+    account: str
+    attrs: ObjectAttrs
+    algorithm: str | None = None  # the checksum algorithm every part carries (CRC32 ...)
+    checksum_type: str | None = None  # COMPOSITE or FULL_OBJECT
+
+
+@dataclass(frozen=True)
+class Part:
+    number: int
+    size: int
+    etag: str  # hex MD5, unquoted
+    last_modified: datetime
+    checksums: dict[str, str]
     file: str
 
 
@@ -107,51 +187,82 @@ class S3Store:
         self.root = Path(root)
         self.objects_dir = self.root / "objects"
         self.objects_dir.mkdir(parents=True, exist_ok=True)
+        self.parts_dir = self.root / "parts"
+        self.parts_dir.mkdir(exist_ok=True)
         self._objects = str(self.objects_dir)
         self._db = sqlite3.connect(str(self.root / "s3.db"), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._migrate()
+        self._sweep()
+
+    def _sweep(self) -> None:
+        """Remove what a crash can leave behind (nothing is being written while the store opens):
+        temporary object files, and part files no upload row names."""
+        for tmp in self.objects_dir.glob(".tmp-*"):
+            _unlink(tmp)
+        known = {row[0] for row in self._db.execute("SELECT file FROM parts")}
+        for path in self.parts_dir.iterdir():
+            if path.name not in known:
+                _unlink(path)
+
+    def _migrate(self) -> None:
+        for table, columns in _MIGRATIONS.items():
+            have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            for column, decl in columns.items():
+                if column not in have:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
 
     def close(self) -> None:
         self._db.close()
 
     # -- buckets ------------------------------------------------------------------------
 
-    def create_bucket(self, name: str, account: str, region: str) -> tuple[Bucket, bool]:
+    def create_bucket(
+        self, name: str, account: str, region: str, acl: dict[str, Any] | None = None
+    ) -> tuple[Bucket, bool]:
         """The bucket of that name and whether this call created it (False: it existed, maybe another's)."""
         created = _now()
         cur = self._db.execute(
-            "INSERT OR IGNORE INTO buckets (name, account, region, created) VALUES (?, ?, ?, ?)",
-            (name, account, region, created.isoformat()),
+            "INSERT OR IGNORE INTO buckets (name, account, region, created, acl) VALUES (?, ?, ?, ?, ?)",
+            (name, account, region, created.isoformat(), _dump(acl)),
         )
         bucket = self.bucket(name)
         assert bucket is not None
         return bucket, cur.rowcount == 1
 
     def bucket(self, name: str) -> Bucket | None:
-        row = self._db.execute(
-            "SELECT name, account, region, created FROM buckets WHERE name = ?", (name,)
-        ).fetchone()
+        row = self._db.execute(f"SELECT {_BUCKET_COLUMNS} FROM buckets WHERE name = ?", (name,)).fetchone()
         return _bucket(row) if row else None
 
     def buckets(self, account: str, prefix: str = "", after: str = "", limit: int = 10000) -> list[Bucket]:
         """The account's buckets (every region) in name order."""
         rows = self._db.execute(
-            "SELECT name, account, region, created FROM buckets WHERE account = ? AND name > ? "
+            f"SELECT {_BUCKET_COLUMNS} FROM buckets WHERE account = ? AND name > ? "
             "AND substr(name, 1, ?) = ? ORDER BY name LIMIT ?",
             (account, after, len(prefix), prefix, limit),
         )
         return [_bucket(row) for row in rows]
 
+    def set_bucket_acl(self, name: str, acl: dict[str, Any] | None) -> None:
+        self._db.execute("UPDATE buckets SET acl = ? WHERE name = ?", (_dump(acl), name))
+
     def delete_bucket(self, name: str) -> None:
-        """Raises NoSuchBucket, or BucketNotEmpty while it holds an object."""
+        """Raises NoSuchBucket, or BucketNotEmpty while it holds an object; aborts its uploads."""
         with self._transaction():
             if self.bucket(name) is None:
                 raise errors.no_such_bucket(name)
             if self._db.execute("SELECT 1 FROM objects WHERE bucket = ? LIMIT 1", (name,)).fetchone():
                 raise errors.bucket_not_empty(name)
             self._db.execute("DELETE FROM buckets WHERE name = ?", (name,))
+            files = self._db.execute(
+                "DELETE FROM parts WHERE upload IN (SELECT id FROM uploads WHERE bucket = ?) RETURNING file",
+                (name,),
+            ).fetchall()
+            self._db.execute("DELETE FROM uploads WHERE bucket = ?", (name,))
+        for (file,) in files:
+            _unlink(self.parts_dir / file)
 
     # -- objects ------------------------------------------------------------------------
 
@@ -166,45 +277,48 @@ class S3Store:
         """Stream ``body`` to disk and commit it as ``bucket/key`` (raises NoSuchBucket)."""
         digests = Digests(attrs.algorithms)
         name = uuid.uuid4().hex
-        final = self._path(name)
         tmp = self.objects_dir / f".tmp-{name}"
         try:
             await _write(tmp, body, digests)
             checksums = verify(digests) if verify is not None else {}
+        except BaseException:
+            _unlink(tmp)
+            raise
+        return self._install(
+            tmp, name, _meta(bucket, key, attrs, digests.size, digests.etag, checksums, name)
+        )
+
+    def _install(self, tmp: Path, name: str, meta: ObjectMeta, upload: str | None = None) -> ObjectMeta:
+        """Rename the written file ``tmp`` to its final name and commit ``meta`` (atomic replace)."""
+        final = self._path(name)
+        try:
             final.parent.mkdir(exist_ok=True)
             os.replace(tmp, final)
-            meta = ObjectMeta(
-                bucket=bucket,
-                key=key,
-                size=digests.size,
-                etag=digests.etag,
-                last_modified=_now(),
-                content_type=attrs.content_type,
-                metadata=dict(attrs.metadata),
-                headers=dict(attrs.headers),
-                checksums=checksums,
-                file=name,
-            )
-            old = self._commit(meta)
+            old, parts = self._commit(meta, upload)
         except BaseException:
             _unlink(tmp)
             _unlink(final)
             raise
         if old is not None:
             _unlink(self._path(old))
+        for part in parts:
+            _unlink(self.parts_dir / part)
         return meta
 
-    def _commit(self, meta: ObjectMeta) -> str | None:
-        """Insert or replace the row; returns the file of the object it replaced."""
+    def _commit(self, meta: ObjectMeta, upload: str | None = None) -> tuple[str | None, list[str]]:
+        """Insert or replace the row, ending ``upload`` in the same transaction: the file of the
+        object it replaced, and the part files of the upload."""
+        parts: list[str] | None = []
         with self._transaction():
             if self.bucket(meta.bucket) is None:
                 raise errors.no_such_bucket(meta.bucket)
+            if upload is not None and (parts := self._end_upload(upload)) is None:
+                raise errors.no_such_upload(upload)
             row = self._db.execute(
                 "SELECT file FROM objects WHERE bucket = ? AND key = ?", (meta.bucket, meta.key)
             ).fetchone()
             self._db.execute(
-                "INSERT OR REPLACE INTO objects (bucket, key, size, etag, last_modified, content_type, "
-                "metadata, headers, checksums, file) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT OR REPLACE INTO objects ({_OBJECT_COLUMNS}) VALUES ({', '.join('?' * 14)})",
                 (
                     meta.bucket,
                     meta.key,
@@ -216,15 +330,31 @@ class S3Store:
                     json.dumps(meta.headers),
                     json.dumps(meta.checksums),
                     meta.file,
+                    meta.storage_class,
+                    json.dumps(meta.tags),
+                    _dump(meta.acl),
+                    json.dumps(meta.extra),
                 ),
             )
-            return row[0] if row else None
+        return (row[0] if row else None), parts or []
 
     def object(self, bucket: str, key: str) -> ObjectMeta | None:
         row = self._db.execute(
             f"SELECT {_OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ?", (bucket, key)
         ).fetchone()
         return _object(row) if row else None
+
+    def update_object(self, meta: ObjectMeta, **changes: Any) -> ObjectMeta | None:
+        """Change an object's tags, acl or extra in place (its bytes and ETag stay); None when the
+        object was replaced or deleted meanwhile."""
+        allowed = {"tags", "acl", "extra"}
+        assert changes.keys() <= allowed, changes.keys() - allowed
+        new = dataclasses.replace(meta, **changes)
+        cur = self._db.execute(
+            "UPDATE objects SET tags = ?, acl = ?, extra = ? WHERE bucket = ? AND key = ? AND file = ?",
+            (json.dumps(new.tags), _dump(new.acl), json.dumps(new.extra), meta.bucket, meta.key, meta.file),
+        )
+        return new if cur.rowcount == 1 else None
 
     def delete_object(self, bucket: str, key: str) -> bool:
         """False when there was no such object (S3 answers 204 either way)."""
@@ -272,6 +402,148 @@ class S3Store:
                 return handle.read(length)
         return _read(handle, start, length)
 
+    # -- multipart uploads --------------------------------------------------------------
+
+    def create_upload(
+        self,
+        bucket: str,
+        key: str,
+        account: str,
+        attrs: ObjectAttrs,
+        algorithm: str | None = None,
+        checksum_type: str | None = None,
+    ) -> Upload:
+        upload = Upload(uuid.uuid4().hex, bucket, key, _now(), account, attrs, algorithm, checksum_type)
+        with self._transaction():
+            if self.bucket(bucket) is None:
+                raise errors.no_such_bucket(bucket)
+            self._db.execute(
+                f"INSERT INTO uploads ({_UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    upload.id,
+                    bucket,
+                    key,
+                    upload.initiated.isoformat(),
+                    account,
+                    json.dumps(dataclasses.asdict(attrs)),
+                    algorithm,
+                    checksum_type,
+                ),
+            )
+        return upload
+
+    def upload(self, upload_id: str) -> Upload | None:
+        row = self._db.execute(f"SELECT {_UPLOAD_COLUMNS} FROM uploads WHERE id = ?", (upload_id,)).fetchone()
+        return _upload(row) if row else None
+
+    def uploads(
+        self, bucket: str, prefix: str = "", key_marker: str = "", upload_id_marker: str = ""
+    ) -> Iterator[Upload]:
+        """Uploads in key order, then in the order they were created (rowid, which never ties):
+        after ``key_marker``, or (with an ``upload_id_marker``) the key marker's own uploads after
+        that one, then later keys."""
+        if upload_id_marker:
+            rows = self._db.execute(
+                f"SELECT {_UPLOAD_COLUMNS} FROM uploads WHERE bucket = ? AND key = ? ORDER BY rowid",
+                (bucket, key_marker),
+            ).fetchall()
+            ids = [row[0] for row in rows]
+            if upload_id_marker in ids:
+                for row in rows[ids.index(upload_id_marker) + 1 :]:
+                    if row[2].startswith(prefix):
+                        yield _upload(row)
+        bound, op = (prefix, ">=") if prefix > key_marker else (key_marker, ">")
+        rows = self._db.execute(
+            f"SELECT {_UPLOAD_COLUMNS} FROM uploads WHERE bucket = ? AND key {op} ? "
+            "AND substr(key, 1, ?) = ? ORDER BY key, rowid",
+            (bucket, bound, len(prefix), prefix),
+        )
+        for row in rows:
+            yield _upload(row)
+
+    async def put_part(
+        self,
+        upload: Upload,
+        number: int,
+        body: AsyncIterator[bytes],
+        algorithms: tuple[str, ...],
+        verify: Verify,
+    ) -> Part:
+        """Stream one part to its own file; a part uploaded again replaces the earlier one."""
+        digests = Digests(algorithms)
+        name = uuid.uuid4().hex
+        path = self.parts_dir / name
+        try:
+            await _write(path, body, digests)
+            part = Part(number, digests.size, digests.etag, _now(), verify(digests), name)
+            with self._transaction():
+                if self.upload(upload.id) is None:
+                    raise errors.no_such_upload(upload.id)
+                row = self._db.execute(
+                    "SELECT file FROM parts WHERE upload = ? AND number = ?", (upload.id, number)
+                ).fetchone()
+                self._db.execute(
+                    f"INSERT OR REPLACE INTO parts (upload, {_PART_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        upload.id,
+                        number,
+                        part.size,
+                        part.etag,
+                        part.last_modified.isoformat(),
+                        json.dumps(part.checksums),
+                        name,
+                    ),
+                )
+        except BaseException:
+            _unlink(path)
+            raise
+        if row is not None:
+            _unlink(self.parts_dir / row[0])
+        return part
+
+    def parts(self, upload_id: str, after: int = 0, limit: int = 10000) -> list[Part]:
+        rows = self._db.execute(
+            f"SELECT {_PART_COLUMNS} FROM parts WHERE upload = ? AND number > ? ORDER BY number LIMIT ?",
+            (upload_id, after, limit),
+        )
+        return [_part(row) for row in rows]
+
+    def abort_upload(self, upload_id: str) -> bool:
+        """False when there was no such upload."""
+        with self._transaction():
+            files = self._end_upload(upload_id)
+        for file in files or ():
+            _unlink(self.parts_dir / file)
+        return files is not None
+
+    def _end_upload(self, upload_id: str) -> list[str] | None:
+        """Delete the upload's rows (inside a transaction); its part files, or None if it was gone."""
+        if self._db.execute("DELETE FROM uploads WHERE id = ? RETURNING id", (upload_id,)).fetchone() is None:
+            return None
+        rows = self._db.execute("DELETE FROM parts WHERE upload = ? RETURNING file", (upload_id,))
+        return [row[0] for row in rows]
+
+    async def complete_upload(
+        self, upload: Upload, parts: list[Part], etag: str, verify: Verify, extra: dict[str, Any]
+    ) -> ObjectMeta:
+        """Concatenate ``parts`` (streaming from disk, CRC32 computed on the way) into the object
+        and commit it, ending the upload in the same transaction. ``verify`` gets the whole
+        object's digests (CRC32 and size; no MD5: the ETag is ``etag``) and returns the checksums."""
+        digests = Digests(md5=False)
+        name = uuid.uuid4().hex
+        tmp = self.objects_dir / f".tmp-{name}"
+        try:
+            try:
+                await asyncio.to_thread(_concat, tmp, [self.parts_dir / p.file for p in parts], digests)
+            except FileNotFoundError:  # completed or aborted by another request meanwhile
+                raise errors.no_such_upload(upload.id) from None
+            checksums = verify(digests)
+        except BaseException:
+            _unlink(tmp)
+            raise
+        meta = _meta(upload.bucket, upload.key, upload.attrs, digests.size, etag, checksums, name, extra)
+        return self._install(tmp, name, meta, upload=upload.id)
+
     def _path(self, name: str) -> Path:
         return self.objects_dir / name[:2] / name
 
@@ -279,11 +551,53 @@ class S3Store:
         return _Transaction(self._db)
 
 
-_OBJECT_COLUMNS = "bucket, key, size, etag, last_modified, content_type, metadata, headers, checksums, file"
+_BUCKET_COLUMNS = "name, account, region, created, acl"
+_OBJECT_COLUMNS = (
+    "bucket, key, size, etag, last_modified, content_type, metadata, headers, checksums, file, "
+    "storage_class, tags, acl, extra"
+)
+_UPLOAD_COLUMNS = "id, bucket, key, initiated, account, attrs, algorithm, checksum_type"
+_PART_COLUMNS = "number, size, etag, last_modified, checksums, file"
+
+
+def _dump(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
+
+
+def _load(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _meta(
+    bucket: str,
+    key: str,
+    attrs: ObjectAttrs,
+    size: int,
+    etag: str,
+    checksums: dict[str, str],
+    file: str,
+    extra: dict[str, Any] | None = None,
+) -> ObjectMeta:
+    return ObjectMeta(
+        bucket=bucket,
+        key=key,
+        size=size,
+        etag=etag,
+        last_modified=_now(),
+        content_type=attrs.content_type,
+        metadata=dict(attrs.metadata),
+        headers=dict(attrs.headers),
+        checksums=checksums,
+        file=file,
+        storage_class=attrs.storage_class,
+        tags=dict(attrs.tags),
+        acl=attrs.acl,
+        extra=dict(extra or {}),
+    )
 
 
 def _bucket(row: tuple) -> Bucket:
-    return Bucket(row[0], row[1], row[2], datetime.fromisoformat(row[3]))
+    return Bucket(row[0], row[1], row[2], datetime.fromisoformat(row[3]), _load(row[4]))
 
 
 def _object(row: tuple) -> ObjectMeta:
@@ -298,7 +612,33 @@ def _object(row: tuple) -> ObjectMeta:
         headers=json.loads(row[7]),
         checksums=json.loads(row[8]),
         file=row[9],
+        storage_class=row[10],
+        tags=json.loads(row[11]),
+        acl=_load(row[12]),
+        extra=json.loads(row[13]),
     )
+
+
+def _upload(row: tuple) -> Upload:
+    attrs = json.loads(row[5])
+    attrs["algorithms"] = tuple(attrs.get("algorithms", ()))
+    return Upload(
+        row[0], row[1], row[2], datetime.fromisoformat(row[3]), row[4], ObjectAttrs(**attrs), row[6], row[7]
+    )
+
+
+def _part(row: tuple) -> Part:
+    return Part(row[0], row[1], row[2], datetime.fromisoformat(row[3]), json.loads(row[4]), row[5])
+
+
+def _concat(target: Path, sources: list[Path], digests: Digests) -> None:
+    """Copy ``sources`` one after the other into ``target``, WRITE_BATCH bytes at a time."""
+    with open(target, "wb") as out:
+        for source in sources:
+            with open(source, "rb") as handle:
+                while chunk := handle.read(WRITE_BATCH):
+                    digests.update(chunk)
+                    out.write(chunk)
 
 
 async def _write(path: Path, body: AsyncIterator[bytes], digests: Digests) -> None:

@@ -63,3 +63,49 @@ def validation_error(message: str, code: str = "ValidationException") -> AwsErro
 def serialization_error(message: str) -> AwsError:
     """The request body or parameters could not be read at all."""
     return AwsError("SerializationException", message, 400)
+
+
+# What each service answers when signatures are enforced and a request is unsigned, or signed
+# with an access key it does not know: (code, message, status) per case.
+_AUTH_ERRORS: dict[str, dict[str, tuple[str, str, int]]] = {
+    "s3": {
+        "missing": ("AccessDenied", "Access Denied", 403),
+        "unknown": (
+            "InvalidAccessKeyId",
+            "The AWS Access Key Id you provided does not exist in our records.",
+            403,
+        ),
+    },
+    "dynamodb": {
+        "unknown": (
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+            400,
+        ),
+        "mismatch": ("InvalidSignatureException", "", 400),
+    },
+    "lambda": {
+        "unknown": (
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+            403,
+        ),
+        "mismatch": ("InvalidSignatureException", "", 403),
+    },
+    "ec2": {
+        "unknown": ("AuthFailure", "AWS was not able to validate the provided access credentials", 401),
+    },
+}
+_AUTH_DEFAULTS = {
+    "mismatch": ("SignatureDoesNotMatch", "", 403),
+    "missing": ("MissingAuthenticationToken", "Request is missing Authentication Token", 403),
+    "unknown": ("InvalidClientTokenId", "The security token included in the request is invalid.", 403),
+}
+
+
+def auth_error(service: str, case: str, message: str = "") -> AwsError:
+    """The error ``service`` answers, when signatures are enforced, for an unsigned request
+    (``missing``), an access key it does not know (``unknown``) or a wrong signature
+    (``mismatch``, with the verifier's ``message``)."""
+    code, default, status = _AUTH_ERRORS.get(service, {}).get(case) or _AUTH_DEFAULTS[case]
+    return AwsError(code, message or default, status)

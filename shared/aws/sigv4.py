@@ -37,8 +37,10 @@ _MISMATCH_MESSAGE = (
 
 @dataclass(frozen=True)
 class Scope:
-    """What a request says about its signer. SigV2-style credentials carry only ``access_key``
-    (``date``, ``region``, ``service`` and ``signature`` are then empty)."""
+    """What a request says about its signer. SigV2-style credentials (``sigv2``) carry only
+    ``access_key`` and ``signature`` (``date``, ``region`` and ``service`` are empty); a SigV2
+    presigned URL's ``expires`` is its ``Expires`` parameter, the epoch second it expires at, where
+    a SigV4 one's is ``X-Amz-Expires``, seconds after ``amz_date``."""
 
     access_key: str
     date: str = ""
@@ -49,6 +51,7 @@ class Scope:
     presigned: bool = False
     amz_date: str | None = None
     expires: int | None = None
+    sigv2: bool = False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -67,7 +70,14 @@ def parse_credentials(headers: Headers, query: list[tuple[str, str]]) -> Scope |
     if "X-Amz-Credential" in params or "X-Amz-Algorithm" in params:
         return _parse_presigned(params)
     if params.get("AWSAccessKeyId"):
-        return Scope(access_key=params["AWSAccessKeyId"], signature=params.get("Signature", ""))
+        expires = params.get("Expires", "")
+        return Scope(
+            access_key=params["AWSAccessKeyId"],
+            signature=params.get("Signature", ""),
+            presigned=True,
+            expires=int(expires) if expires.isascii() and expires.isdigit() else None,
+            sigv2=True,
+        )
     return None
 
 
@@ -86,7 +96,7 @@ def _parse_authorization(auth: str, headers: Headers) -> Scope | None:
         )
     if scheme == "AWS":
         access_key, _, signature = rest.strip().partition(":")
-        return Scope(access_key=access_key, signature=signature) if access_key else None
+        return Scope(access_key=access_key, signature=signature, sigv2=True) if access_key else None
     return None
 
 
@@ -223,9 +233,41 @@ def _check_presigned_expiry(scope: Scope, signed: datetime, now: datetime) -> No
             400,
         )
     if now > signed + timedelta(seconds=scope.expires):
-        raise AwsError("AccessDenied", "Request has expired", 403)
+        raise _expired(scope, signed + timedelta(seconds=scope.expires), now)
     if signed - now > MAX_SKEW:
         raise AwsError("AccessDenied", "Request is not valid yet", 403)
+
+
+def check_expiry(scope: Scope, now: datetime | None = None) -> None:
+    """Refuse a presigned URL (SigV4 or SigV2) past its expiry: ``AccessDenied`` "Request has expired".
+
+    The app runs this on every request, signatures enforced or not, so that code under test sees
+    its expired URLs fail as they would on AWS. Only readable values are checked here; ``verify``
+    rejects malformed ones when signatures are enforced.
+    """
+    if not scope.presigned or scope.expires is None:
+        return
+    if scope.sigv2:
+        try:
+            deadline = datetime.fromtimestamp(scope.expires, UTC)
+        except (OverflowError, OSError, ValueError):
+            return  # beyond any calendar: never expires
+    else:
+        signed = _parse_amz_date(scope.amz_date)
+        if signed is None:
+            return
+        deadline = signed + timedelta(seconds=min(scope.expires, 10**9))
+    now = now or datetime.now(UTC)
+    if now > deadline:
+        raise _expired(scope, deadline, now)
+
+
+def _expired(scope: Scope, deadline: datetime, now: datetime) -> AwsError:
+    """S3's answer to an expired URL, with the extra ``<Error>`` elements AWS sends."""
+    fields = {} if scope.sigv2 else {"X-Amz-Expires": str(scope.expires)}
+    fields["Expires"] = deadline.strftime("%Y-%m-%dT%H:%M:%SZ")
+    fields["ServerTime"] = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return AwsError("AccessDenied", "Request has expired", 403, fields=fields)
 
 
 def _parse_amz_date(value: str | None) -> datetime | None:
@@ -327,10 +369,16 @@ def _signature(secret: str, scope: Scope, signed_at: str, canonical: str) -> str
     string_to_sign = "\n".join(
         [ALGORITHM, signed_at, credential_scope, hashlib.sha256(canonical.encode("utf-8")).hexdigest()]
     )
-    key = f"AWS4{secret}".encode()
-    for part in (scope.date, scope.region, scope.service, "aws4_request"):
-        key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
+    key = signing_key(secret, scope.date, scope.region, scope.service)
     return hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    """The SigV4 key derived for one day, region and service (S3 POST forms sign their policy with it)."""
+    key = f"AWS4{secret}".encode()
+    for part in (date, region, service, "aws4_request"):
+        key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
+    return key
 
 
 # ---------------------------------------------------------------------------------------------

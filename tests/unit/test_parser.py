@@ -222,3 +222,13 @@ def test_rest_json_unknown_path() -> None:
 )
 def test_timestamps_in_every_format(text: str) -> None:
     assert parse_timestamp(text) == datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"<Tagging></Tagging>", b"<Tagging><TagSet><Tag><Key>k</Key></Tag></TagSet></Tagging>"],
+)
+def test_s3_xml_payload_missing_required_element_is_malformed_xml(body: bytes) -> None:
+    with pytest.raises(AwsError) as err:
+        _parse("s3", _req("PUT", "/bucket?tagging", (), body))
+    assert (err.value.code, err.value.status) == ("MalformedXML", 400)

@@ -117,3 +117,164 @@ def test_checksums_are_stored(store):
     )
     assert store.object("b", "k").checksums == meta.checksums
     assert meta.checksums["ChecksumSHA256"] == "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="
+
+
+AWKWARD_KEYS = [
+    "../escape",
+    "../../../../../../etc/passwd",
+    "/absolute/path",
+    "a//b//",
+    "trailing/",
+    "./.",
+    "..",
+    "dir/../../up",
+    "nul\x00byte",
+    "ünï/日本語/😀",
+    "k" * 1024,
+    "é" * 512,
+]
+
+
+def test_keys_never_name_files(store, tmp_path):
+    """Whatever a key holds, the object's file is a uuid under objects/ (the key is only a column)."""
+    store.create_bucket("b", "a", "r")
+    for i, key in enumerate(AWKWARD_KEYS):
+        asyncio.run(store.put_object("b", key, chunks(str(i).encode()), ObjectAttrs()))
+    objects = (tmp_path / "objects").resolve()
+    files = [p for p in tmp_path.rglob("*") if p.is_file() and p.parent != tmp_path]
+    assert len(files) == len(AWKWARD_KEYS)
+    for path in files:
+        assert path.resolve().parent.parent == objects
+        assert len(path.name) == 32 and int(path.name, 16) >= 0 and path.parent.name == path.name[:2]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["objects", "parts", "s3.db", "s3.db-shm", "s3.db-wal"]
+    )
+    for i, key in enumerate(AWKWARD_KEYS):
+        meta = store.object("b", key)
+        assert meta.key == key and store.open_object(meta) == str(i).encode()
+    assert [m.key for m in store.keys("b")] == sorted(AWKWARD_KEYS, key=lambda k: k.encode())
+
+
+def test_update_object_tags_acl_extra(store):
+    store.create_bucket("b", "a", "r")
+    attrs = ObjectAttrs(storage_class="GLACIER", tags={"t": "1"}, acl={"Grants": []})
+    meta = asyncio.run(store.put_object("b", "k", chunks(b"x"), attrs))
+    assert (meta.storage_class, meta.tags, meta.acl, meta.checksum_type) == (
+        "GLACIER",
+        {"t": "1"},
+        {"Grants": []},
+        "FULL_OBJECT",
+    )
+    updated = store.update_object(meta, tags={}, extra={"restore": "2030-01-01T00:00:00+00:00"})
+    assert store.object("b", "k") == updated and updated.tags == {} and updated.etag == meta.etag
+    asyncio.run(store.put_object("b", "k", chunks(b"y"), ObjectAttrs()))
+    assert store.update_object(updated, tags={"late": "1"}) is None  # replaced meanwhile: not touched
+    assert store.object("b", "k").tags == {}
+
+
+def test_multipart_parts_complete_and_abort(store, tmp_path):
+    store.create_bucket("b", "a", "r")
+    upload = store.create_upload(
+        "b", "big", "a", ObjectAttrs(content_type="text/plain", tags={"x": "y"}), "SHA256", "COMPOSITE"
+    )
+    assert store.upload(upload.id) == upload
+    one, two = os.urandom(1_500_000), os.urandom(10)
+    p1 = asyncio.run(store.put_part(upload, 1, chunks(b"old"), (), lambda d: {}))
+    p1 = asyncio.run(store.put_part(upload, 1, chunks(one), (), lambda d: {}))  # replaces the first
+    p2 = asyncio.run(store.put_part(upload, 2, chunks(two), (), lambda d: {}))
+    asyncio.run(store.put_part(upload, 3, chunks(b"unused"), (), lambda d: {}))
+    assert [p.number for p in store.parts(upload.id)] == [1, 2, 3]
+    assert [p.number for p in store.parts(upload.id, after=1, limit=1)] == [2]
+    assert len(list((tmp_path / "parts").iterdir())) == 3
+
+    meta = asyncio.run(
+        store.complete_upload(
+            upload,
+            [p1, p2],
+            "etag-2",
+            lambda d: {"ChecksumCRC32": d.checksum("CRC32")},
+            {"checksum_type": "COMPOSITE"},
+        )
+    )
+    assert meta.size == len(one) + len(two) and meta.etag == "etag-2" and meta.content_type == "text/plain"
+    assert meta.tags == {"x": "y"} and meta.checksum_type == "COMPOSITE"
+    assert asyncio.run(read_all(store.open_object(store.object("b", "big")))) == one + two
+    assert store.upload(upload.id) is None and store.parts(upload.id) == []
+    assert not list((tmp_path / "parts").iterdir())  # every part file gone, listed or not
+    with pytest.raises(AwsError) as err:
+        asyncio.run(store.complete_upload(upload, [], "e", lambda d: {}, {}))
+    assert err.value.code == "NoSuchUpload"
+
+    other = store.create_upload("b", "k", "a", ObjectAttrs())
+    asyncio.run(store.put_part(other, 1, chunks(b"abc"), (), lambda d: {}))
+    assert [u.id for u in store.uploads("b")] == [other.id]
+    assert store.abort_upload(other.id) and not store.abort_upload(other.id)
+    assert not list((tmp_path / "parts").iterdir())
+    with pytest.raises(AwsError):
+        asyncio.run(store.put_part(other, 1, chunks(b"abc"), (), lambda d: {}))
+    assert not list((tmp_path / "parts").iterdir())
+
+
+def test_uploads_order_and_markers(store):
+    store.create_bucket("b", "a", "r")
+    made = [store.create_upload("b", key, "a", ObjectAttrs()) for key in ("b", "a", "b", "c")]
+    by_key = [(u.key, u.id) for u in store.uploads("b")]
+    assert [k for k, _ in by_key] == ["a", "b", "b", "c"]
+    assert [u.id for u in store.uploads("b") if u.key == "b"] == [made[0].id, made[2].id]
+    assert [u.key for u in store.uploads("b", key_marker="b")] == ["c"]
+    assert [u.id for u in store.uploads("b", key_marker="b", upload_id_marker=made[0].id)] == [
+        made[2].id,
+        made[3].id,
+    ]
+    assert [u.key for u in store.uploads("b", prefix="b")] == ["b", "b"]
+
+
+def test_bucket_delete_drops_uploads_and_acl_kept(store, tmp_path):
+    bucket, _ = store.create_bucket("b", "a", "r", acl={"Grants": [1]})
+    assert bucket.acl == {"Grants": [1]}
+    store.set_bucket_acl("b", None)
+    assert store.bucket("b").acl is None
+    upload = store.create_upload("b", "k", "a", ObjectAttrs())
+    asyncio.run(store.put_part(upload, 1, chunks(b"abc"), (), lambda d: {}))
+    store.delete_bucket("b")
+    assert store.upload(upload.id) is None and not list((tmp_path / "parts").iterdir())
+
+
+def test_old_schema_is_migrated(tmp_path):
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "s3.db")
+    db.executescript(
+        "CREATE TABLE buckets (name TEXT PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL, created TEXT NOT NULL);"
+        "CREATE TABLE objects (bucket TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,"
+        " last_modified TEXT NOT NULL, content_type TEXT, metadata TEXT NOT NULL, headers TEXT NOT NULL,"
+        " checksums TEXT NOT NULL, file TEXT NOT NULL, PRIMARY KEY (bucket, key)) WITHOUT ROWID;"
+        "INSERT INTO buckets VALUES ('b', 'a', 'r', '2024-01-01T00:00:00+00:00');"
+        "INSERT INTO objects VALUES ('b', 'k', 1, 'e', '2024-01-01T00:00:00+00:00', NULL, '{}', '{}', '{}', 'f');"
+    )
+    db.commit()
+    db.close()
+    store = S3Store(tmp_path)
+    try:
+        meta = store.object("b", "k")
+        assert (meta.storage_class, meta.tags, meta.acl, meta.extra) == ("STANDARD", {}, None, {})
+        assert store.bucket("b").acl is None
+    finally:
+        store.close()
+
+
+def test_open_sweeps_what_a_crash_left(tmp_path):
+    store = S3Store(tmp_path)
+    store.create_bucket("b", "a", "r")
+    upload = store.create_upload("b", "k", "a", ObjectAttrs())
+    kept = asyncio.run(store.put_part(upload, 1, chunks(b"part"), (), lambda d: {}))
+    store.close()
+    (tmp_path / "objects" / ".tmp-deadbeef").write_bytes(b"half an object")
+    (tmp_path / "parts" / "orphan").write_bytes(b"a part nobody names")
+    store = S3Store(tmp_path)
+    try:
+        assert not list((tmp_path / "objects").glob(".tmp-*"))
+        assert [p.name for p in (tmp_path / "parts").iterdir()] == [kept.file]
+        assert store.parts(upload.id)[0].size == 4
+    finally:
+        store.close()

@@ -2,9 +2,12 @@
 
 from shared.handlers import Handlers
 
-from . import buckets, listing, objects
+from . import buckets, config, listing, multipart, objects, post
 
 handles = Handlers("s3")
 handles.include(buckets.handles)
 handles.include(objects.handles)
 handles.include(listing.handles)
+handles.include(multipart.handles)
+handles.include(config.handles)
+handles.include(post.handles)

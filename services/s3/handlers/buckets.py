@@ -1,4 +1,4 @@
-"""Buckets: CreateBucket, ListBuckets, HeadBucket, DeleteBucket."""
+"""Buckets: CreateBucket, ListBuckets, HeadBucket, DeleteBucket, bucket ACLs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from shared.handlers import Handlers
 from .. import errors
 from ..listing import decode_token, encode_token
 from ..names import check_bucket_name
-from .common import bucket_of, owner, store
+from .common import BUCKET_ACLS, acl_from_request, bucket_of, default_acl, owner, store
 
 handles = Handlers("s3")
 
@@ -40,7 +40,8 @@ async def create_bucket(ctx: RequestContext, req: dict[str, Any]) -> dict[str, A
     check_bucket_name(name)
     config = req.get("CreateBucketConfiguration") or {}
     region = bucket_region(ctx.region, config.get("LocationConstraint"))
-    bucket, created = store(ctx).create_bucket(name, ctx.account_id, region)
+    acl = acl_from_request(req, ctx.account_id, BUCKET_ACLS)
+    bucket, created = store(ctx).create_bucket(name, ctx.account_id, region, acl)
     if not created:
         if bucket.account != ctx.account_id:
             raise errors.bucket_already_exists(name)
@@ -85,3 +86,15 @@ async def head_bucket(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any
 @handles("DeleteBucket")
 async def delete_bucket(ctx: RequestContext, req: dict[str, Any]) -> None:
     store(ctx).delete_bucket(req["Bucket"])
+
+
+@handles("PutBucketAcl")
+async def put_bucket_acl(ctx: RequestContext, req: dict[str, Any]) -> None:
+    bucket = bucket_of(ctx, req["Bucket"])
+    store(ctx).set_bucket_acl(bucket.name, acl_from_request(req, ctx.account_id, BUCKET_ACLS, required=True))
+
+
+@handles("GetBucketAcl")
+async def get_bucket_acl(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+    bucket = bucket_of(ctx, req["Bucket"])
+    return bucket.acl or default_acl(bucket.account)

@@ -1,13 +1,21 @@
-"""What every S3 handler needs: the store, the bucket or object a request names, the owner."""
+"""What every S3 handler needs: the store, the bucket or object a request names, the owner, and the
+request rules several operations share (bodies and checksums, storage classes, tags, ACLs, copy
+sources)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl, unquote
 
 from shared.context import RequestContext
 
-from .. import errors
+from .. import conditions, errors
+from ..checksums import MEMBERS, Digests
 from ..storage import Bucket, ObjectMeta, S3Store
 
 
@@ -42,3 +50,271 @@ def owner(account: str) -> dict[str, Any]:
 
 def quoted(etag: str) -> str:
     return f'"{etag}"'
+
+
+# -- bodies and checksums ----------------------------------------------------------------
+
+
+async def body_chunks(value: Any) -> AsyncIterator[bytes]:
+    """The payload as chunks, whether the app streamed it, a store read gave bytes, or (in tests)
+    a handler was handed bytes."""
+    if value is None:
+        return
+    if isinstance(value, bytes | bytearray):
+        yield bytes(value)
+        return
+    async for chunk in value:
+        yield chunk
+
+
+def algorithms_of(ctx: RequestContext, req: dict[str, Any]) -> tuple[str, ...]:
+    """The flexible checksums the client sends (by header, by trailer, or names)."""
+    names = {str(req.get("ChecksumAlgorithm") or "").upper()}
+    names.update(alg for alg, member in MEMBERS.items() if req.get(member))
+    trailer = ctx.request.headers.get("x-amz-trailer", "") if ctx.request is not None else ""
+    names.update(
+        t.strip().lower().removeprefix("x-amz-checksum-").upper() for t in (trailer or "").split(",")
+    )
+    return tuple(sorted(n for n in names if n in MEMBERS))
+
+
+def verifier(
+    ctx: RequestContext, req: dict[str, Any], algorithms: tuple[str, ...]
+) -> Callable[[Digests], dict[str, str]]:
+    """Checks Content-MD5 and the flexible checksums (headers or trailers) once the body is on disk."""
+
+    def verify(digests: Digests) -> dict[str, str]:
+        if req.get("ContentMD5") is not None:
+            check_md5(req["ContentMD5"], digests)
+        trailers = ctx.extra.get("trailers", {})
+        stored: dict[str, str] = {}
+        for alg in algorithms:
+            member = MEMBERS[alg]
+            sent = req.get(member) or trailers.get(f"x-amz-checksum-{alg.lower()}")
+            computed = digests.checksum(alg)
+            if sent and computed and sent != computed:
+                raise errors.bad_digest(alg)
+            if computed or sent:
+                stored[member] = computed or sent
+        return stored
+
+    return verify
+
+
+def check_md5(sent: str, digests: Digests) -> None:
+    try:
+        valid = len(base64.b64decode(sent, validate=True)) == 16
+    except (binascii.Error, ValueError):
+        valid = False
+    if not valid:
+        raise errors.invalid_digest("Content-MD5")
+    if sent != digests.md5_b64:
+        raise errors.bad_digest("Content-MD5")
+
+
+# -- storage classes -----------------------------------------------------------------------
+
+STORAGE_CLASSES = frozenset(
+    {
+        "STANDARD",
+        "REDUCED_REDUNDANCY",
+        "STANDARD_IA",
+        "ONEZONE_IA",
+        "INTELLIGENT_TIERING",
+        "GLACIER",
+        "DEEP_ARCHIVE",
+        "OUTPOSTS",
+        "GLACIER_IR",
+        "SNOW",
+        "EXPRESS_ONEZONE",
+        "FSX_OPENZFS",
+        "FSX_ONTAP",
+    }
+)
+ARCHIVED = frozenset({"GLACIER", "DEEP_ARCHIVE"})  # read only after a RestoreObject
+
+
+def storage_class(req: dict[str, Any]) -> str:
+    """The request's StorageClass (STANDARD when absent); raises InvalidStorageClass."""
+    value = req.get("StorageClass") or "STANDARD"
+    if value not in STORAGE_CLASSES:
+        raise errors.invalid_storage_class(value)
+    return value
+
+
+# -- tags -----------------------------------------------------------------------------------
+
+MAX_TAGS = 10
+
+
+def tags_from_header(value: str | None) -> dict[str, str]:
+    """``x-amz-tagging: k1=v1&k2=v2`` (URL-encoded), validated like a TagSet."""
+    if not value:
+        return {}
+    return check_tags([{"Key": k, "Value": v} for k, v in parse_qsl(value, keep_blank_values=True)])
+
+
+def check_tags(tag_set: list[dict[str, str]]) -> dict[str, str]:
+    """S3's object tag rules: at most 10, unique keys of 1-128 characters, values up to 256."""
+    if len(tag_set) > MAX_TAGS:
+        raise errors.too_many_tags()
+    tags: dict[str, str] = {}
+    for tag in tag_set:
+        key, value = tag.get("Key") or "", tag.get("Value") or ""
+        if not 1 <= len(key) <= 128:
+            raise errors.invalid_tag("The TagKey you have provided is too long, max 128")
+        if len(value) > 256:
+            raise errors.invalid_tag("The TagValue you have provided is too long, max 256")
+        if key.startswith("aws:"):
+            raise errors.invalid_tag("Your TagKey cannot be prefixed with aws:")
+        if key in tags:
+            raise errors.invalid_tag("Cannot provide multiple Tags with the same key")
+        tags[key] = value
+    return tags
+
+
+def tag_set(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
+# -- ACLs -----------------------------------------------------------------------------------
+
+GROUPS = "http://acs.amazonaws.com/groups/"
+ALL_USERS = GROUPS + "global/AllUsers"
+AUTHENTICATED_USERS = GROUPS + "global/AuthenticatedUsers"
+LOG_DELIVERY = GROUPS + "s3/LogDelivery"
+PERMISSIONS = ("FULL_CONTROL", "WRITE", "WRITE_ACP", "READ", "READ_ACP")
+_GRANT_HEADERS = {
+    "GrantFullControl": "FULL_CONTROL",
+    "GrantRead": "READ",
+    "GrantReadACP": "READ_ACP",
+    "GrantWrite": "WRITE",
+    "GrantWriteACP": "WRITE_ACP",
+}
+_CANNED: dict[str, list[tuple[str, str]]] = {  # canned ACL -> (group URI, permission) beyond the owner's
+    "private": [],
+    "public-read": [(ALL_USERS, "READ")],
+    "public-read-write": [(ALL_USERS, "READ"), (ALL_USERS, "WRITE")],
+    "authenticated-read": [(AUTHENTICATED_USERS, "READ")],
+    "aws-exec-read": [],
+    "bucket-owner-read": [],
+    "bucket-owner-full-control": [],
+    "log-delivery-write": [(LOG_DELIVERY, "WRITE"), (LOG_DELIVERY, "READ_ACP")],
+}
+_ACL_MEMBERS = ("ACL", "AccessControlPolicy", *_GRANT_HEADERS)
+OBJECT_ACLS = frozenset(_CANNED) - {"log-delivery-write"}
+BUCKET_ACLS = frozenset(
+    {"private", "public-read", "public-read-write", "authenticated-read", "log-delivery-write"}
+)
+
+
+def _user(account_owner: dict[str, Any]) -> dict[str, Any]:
+    return {"Type": "CanonicalUser", **account_owner}
+
+
+def default_acl(account: str) -> dict[str, Any]:
+    """What a resource nobody set an ACL on answers: the owner has full control."""
+    own = owner(account)
+    return {"Owner": own, "Grants": [{"Grantee": _user(own), "Permission": "FULL_CONTROL"}]}
+
+
+def canned_acl(name: str, account: str, allowed: frozenset[str]) -> dict[str, Any]:
+    if name not in allowed:
+        raise errors.invalid_argument("", "x-amz-acl", name)
+    acl = default_acl(account)
+    acl["Grants"] += [{"Grantee": {"Type": "Group", "URI": uri}, "Permission": p} for uri, p in _CANNED[name]]
+    return acl
+
+
+def _grantee(text: str) -> dict[str, Any]:
+    """One ``id="..."``, ``uri="..."`` or ``emailAddress="..."`` item of an x-amz-grant-* header."""
+    kind, _, value = text.strip().partition("=")
+    value = value.strip().strip('"')
+    kind = kind.strip().lower()
+    if kind == "id" and value:
+        return {"Type": "CanonicalUser", "ID": value}
+    if kind == "uri" and value.startswith(GROUPS):
+        return {"Type": "Group", "URI": value}
+    if kind == "emailaddress" and value:
+        return {"Type": "AmazonCustomerByEmail", "EmailAddress": value}
+    raise errors.invalid_argument("Invalid id", kind or "grant", value)
+
+
+def _check_grant(grant: dict[str, Any]) -> dict[str, Any]:
+    grantee, permission = grant.get("Grantee") or {}, grant.get("Permission")
+    needs = {"CanonicalUser": "ID", "Group": "URI", "AmazonCustomerByEmail": "EmailAddress"}
+    field = needs.get(grantee.get("Type", ""))
+    if permission not in PERMISSIONS or field is None or not grantee.get(field):
+        raise errors.malformed_acl()
+    return {"Grantee": grantee, "Permission": permission}
+
+
+def acl_from_request(
+    req: dict[str, Any], account: str, allowed: frozenset[str], required: bool = False
+) -> dict[str, Any] | None:
+    """The ACL a request sets: a canned ``x-amz-acl``, ``x-amz-grant-*`` headers, or (Put*Acl) an
+    AccessControlPolicy body; None when it sets none (and need not)."""
+    if not required and not any(req.get(m) for m in _ACL_MEMBERS):
+        return None  # most writes: no ACL named
+    grants = [
+        {"Grantee": _grantee(item), "Permission": permission}
+        for member, permission in _GRANT_HEADERS.items()
+        for item in (req.get(member) or "").split(",")
+        if item.strip()
+    ]
+    policy = req.get("AccessControlPolicy")
+    given = sum(bool(x) for x in (req.get("ACL"), grants, policy))
+    if given > 1:
+        raise errors.invalid_request("Specifying both Canned ACLs and Header Grants is not allowed")
+    if req.get("ACL"):
+        return canned_acl(req["ACL"], account, allowed)
+    if grants:
+        return {"Owner": owner(account), "Grants": grants}
+    if policy:
+        if not policy.get("Owner"):
+            raise errors.malformed_acl()
+        return {"Owner": owner(account), "Grants": [_check_grant(g) for g in policy.get("Grants") or []]}
+    if required:
+        raise errors.missing_security_header("x-amz-acl")
+    return None
+
+
+# -- copy sources --------------------------------------------------------------------------
+
+
+def copy_source(value: str) -> tuple[str, str, str | None]:
+    """``x-amz-copy-source`` (``[/]bucket/key[?versionId=...]``, URL-encoded): bucket, key, version."""
+    path, _, query = value.partition("?")
+    version = dict(parse_qsl(query)).get("versionId") if query else None
+    bucket, _, key = unquote(path).lstrip("/").partition("/")
+    if not bucket or not key:
+        raise errors.invalid_argument(
+            "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+            "x-amz-copy-source",
+            value,
+        )
+    return bucket, key, version
+
+
+def _seconds(value: datetime) -> int:
+    return int(value.timestamp())
+
+
+def check_copy_source(req: dict[str, Any], meta: ObjectMeta) -> None:
+    """The ``x-amz-copy-source-if-*`` conditions; any that fails is 412 PreconditionFailed.
+
+    As for reads, a matching If-Match overrides If-Unmodified-Since and a non-matching
+    If-None-Match overrides If-Modified-Since.
+    """
+    if_match, if_none_match = req.get("CopySourceIfMatch"), req.get("CopySourceIfNoneMatch")
+    modified = _seconds(meta.last_modified)
+    if if_match is not None and not conditions.etag_matches(if_match, meta.etag):
+        raise errors.precondition_failed("x-amz-copy-source-If-Match")
+    since = req.get("CopySourceIfUnmodifiedSince")
+    if if_match is None and since is not None and modified > _seconds(since):
+        raise errors.precondition_failed("x-amz-copy-source-If-Unmodified-Since")
+    if if_none_match is not None and conditions.etag_matches(if_none_match, meta.etag):
+        raise errors.precondition_failed("x-amz-copy-source-If-None-Match")
+    since = req.get("CopySourceIfModifiedSince")
+    if if_none_match is None and since is not None and modified <= _seconds(since):
+        raise errors.precondition_failed("x-amz-copy-source-If-Modified-Since")

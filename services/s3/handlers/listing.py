@@ -1,4 +1,5 @@
-"""ListObjectsV2: prefix, delimiter, max-keys, start-after and continuation tokens."""
+"""Listings of a bucket's objects: ListObjectsV2 (continuation tokens, start-after), ListObjects v1
+(markers) and ListObjectVersions (no versioning yet: each object is its "null" version)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from shared.context import RequestContext
 from shared.handlers import Handlers
 
 from .. import errors
-from ..listing import decode_token, encode_token, paginate
-from ..storage import ObjectMeta
+from ..listing import Page, decode_token, encode_token, paginate
+from ..storage import Bucket, ObjectMeta
 from .common import bucket_of, owner, quoted, store
 
 handles = Handlers("s3")
@@ -18,7 +19,7 @@ handles = Handlers("s3")
 MAX_KEYS = 1000
 
 
-def _encoder(encoding_type: str | None):
+def encoder(encoding_type: str | None):
     """``EncodingType=url`` (what boto3 asks for by default): keys go out percent-encoded."""
     if encoding_type == "url":
         return lambda text: quote(text, safe="/")
@@ -31,7 +32,7 @@ def _entry(meta: ObjectMeta, encode, fetch_owner: bool, account: str) -> dict[st
         "LastModified": meta.last_modified,
         "ETag": quoted(meta.etag),
         "Size": meta.size,
-        "StorageClass": "STANDARD",
+        "StorageClass": meta.storage_class,
     }
     if meta.checksums:
         entry["ChecksumAlgorithm"] = [m.removeprefix("Checksum") for m in meta.checksums]
@@ -41,40 +42,90 @@ def _entry(meta: ObjectMeta, encode, fetch_owner: bool, account: str) -> dict[st
     return entry
 
 
-@handles("ListObjectsV2")
-async def list_objects_v2(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-    bucket = bucket_of(ctx, req["Bucket"])
+def _max_keys(req: dict[str, Any]) -> int:
     max_keys = req.get("MaxKeys", MAX_KEYS)
     if max_keys < 0:
         raise errors.invalid_argument(
             "Argument maxKeys must be an integer between 0 and 2147483647", "maxKeys", str(max_keys)
         )
+    return max_keys
+
+
+def _page(ctx: RequestContext, bucket: Bucket, req: dict[str, Any], after: str) -> Page[ObjectMeta]:
     prefix, delimiter = req.get("Prefix") or "", req.get("Delimiter") or ""
-    token = req.get("ContinuationToken")
-    after = decode_token(token) if token else (req.get("StartAfter") or "")
-    page = paginate(
+    return paginate(
         store(ctx).keys(bucket.name, prefix=prefix, after=after),
         lambda m: m.key,
         prefix,
         delimiter,
         after,
-        min(max_keys, MAX_KEYS),
+        min(_max_keys(req), MAX_KEYS),
     )
-    encode = _encoder(req.get("EncodingType"))
+
+
+def _common(bucket: Bucket, req: dict[str, Any], page: Page, encode) -> dict[str, Any]:
+    """The members every listing shares: name, prefix, delimiter, max-keys, common prefixes."""
     out: dict[str, Any] = {
         "Name": bucket.name,
-        "Prefix": encode(prefix),
-        "MaxKeys": max_keys,
-        "KeyCount": page.count,
+        "Prefix": encode(req.get("Prefix") or ""),
+        "MaxKeys": _max_keys(req),
         "IsTruncated": page.truncated,
-        "Contents": [_entry(m, encode, bool(req.get("FetchOwner")), bucket.account) for m in page.contents]
-        or None,
         "CommonPrefixes": [{"Prefix": encode(p)} for p in page.prefixes] or None,
     }
-    if delimiter:
-        out["Delimiter"] = encode(delimiter)
+    if req.get("Delimiter"):
+        out["Delimiter"] = encode(req["Delimiter"])
     if req.get("EncodingType"):
         out["EncodingType"] = req["EncodingType"]
+    return out
+
+
+@handles("ListObjects")
+async def list_objects(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+    """v1: Owner always listed; NextMarker only with a delimiter (else the last key is the marker)."""
+    bucket = bucket_of(ctx, req["Bucket"])
+    marker = req.get("Marker") or ""
+    page = _page(ctx, bucket, req, marker)
+    encode = encoder(req.get("EncodingType"))
+    out = _common(bucket, req, page, encode)
+    out["Marker"] = encode(marker)
+    out["Contents"] = [_entry(m, encode, True, bucket.account) for m in page.contents] or None
+    if page.truncated and req.get("Delimiter") and page.last is not None:
+        out["NextMarker"] = encode(page.last)
+    return out
+
+
+@handles("ListObjectVersions")
+async def list_object_versions(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+    bucket = bucket_of(ctx, req["Bucket"])
+    key_marker = req.get("KeyMarker") or ""
+    page = _page(ctx, bucket, req, key_marker)
+    encode = encoder(req.get("EncodingType"))
+    out = _common(bucket, req, page, encode)
+    out["KeyMarker"] = encode(key_marker)
+    out["VersionIdMarker"] = req.get("VersionIdMarker") or ""
+    out["Versions"] = [
+        {**_entry(m, encode, True, bucket.account), "VersionId": "null", "IsLatest": True}
+        for m in page.contents
+    ] or None
+    if page.truncated and page.last is not None:
+        out["NextKeyMarker"] = encode(page.last)
+        if page.contents and page.contents[-1].key == page.last:
+            out["NextVersionIdMarker"] = "null"
+    return out
+
+
+@handles("ListObjectsV2")
+async def list_objects_v2(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+    bucket = bucket_of(ctx, req["Bucket"])
+    token = req.get("ContinuationToken")
+    after = decode_token(token) if token else (req.get("StartAfter") or "")
+    page = _page(ctx, bucket, req, after)
+    encode = encoder(req.get("EncodingType"))
+    out = _common(bucket, req, page, encode)
+    out["KeyCount"] = page.count
+    out["Contents"] = [
+        _entry(m, encode, bool(req.get("FetchOwner")), bucket.account) for m in page.contents
+    ] or None
     if token:
         out["ContinuationToken"] = token
     if req.get("StartAfter"):

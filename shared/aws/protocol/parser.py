@@ -734,7 +734,11 @@ class RestXMLRequestParser(BaseRestRequestParser):
     def _xml(self, shape: Shape, node: ElementTree.Element) -> Any:
         kind = shape.type_name
         if kind == "structure":
-            return self._xml_structure(shape, node)
+            value = self._xml_structure(shape, node)
+            missing = _missing_required(shape, value)
+            if missing:  # S3 validates documents against its schema
+                raise ParseError(f"element {missing[0]} is missing from {_local(node.tag)}")
+            return value
         if kind == "list":
             return self._xml_list(shape, list(node))
         if kind == "map":

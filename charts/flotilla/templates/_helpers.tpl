@@ -65,6 +65,8 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
   value: {{ .Values.config.logLevel | quote }}
 - name: FLOTILLA_EXTERNAL_URL
   value: {{ .Values.config.externalUrl | quote }}
+- name: FLOTILLA_SQS_ENDPOINT_STRATEGY
+  value: {{ .Values.config.sqsEndpointStrategy | quote }}
 {{- end -}}
 
 {{/* Environment of Lambda, EC2 and RDS: where their sibling containers go and the label that finds them again. */}}

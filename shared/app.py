@@ -51,6 +51,7 @@ StateFactory = Callable[[Settings], AbstractAsyncContextManager[Any]]
 RequestRewriter = Callable[[HttpRequest, Settings], HttpRequest]
 UnmodelledRouter = Callable[[HttpRequest], str | None]
 LegacyVerifier = Callable[[HttpRequest, sigv4.Scope, str], None]
+ResponseHook = Callable[[RequestContext, HttpRequest, HttpResponse], None]
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,10 @@ class ServiceSpec:
     credentials to check its own signature against, None when signatures are not enforced) and
     returns the ``HttpResponse``. ``sigv2`` verifies SigV2 signatures (``Authorization: AWS ...``
     and ``AWSAccessKeyId`` URLs), which only S3 still accepts; without it they are refused.
+
+    ``respond`` sees every response (success or error) before it is sent and may add headers to
+    it (S3's CORS headers on requests with an ``Origin``); it must be cheap, and if it raises the
+    response goes out unchanged.
     """
 
     name: str
@@ -77,6 +82,7 @@ class ServiceSpec:
     rewrite: RequestRewriter | None = None
     unmodelled: UnmodelledRouter | None = None
     sigv2: LegacyVerifier | None = None
+    respond: ResponseHook | None = None
 
 
 @dataclass
@@ -204,7 +210,11 @@ class Dispatcher:
         ep = self.endpoints.for_request(req)
         op: OperationModel | None = None
         ctx = RequestContext(
-            service=self.spec.name, operation="", request_id=request_id, protocol=ep.protocol
+            service=self.spec.name,
+            operation="",
+            request_id=request_id,
+            protocol=ep.protocol,
+            state=self.holder["state"],
         )
         try:
             _identify(ctx, req, self.settings)
@@ -231,7 +241,6 @@ class Dispatcher:
             if handler is None:
                 raise not_implemented(self.spec.name, ctx.operation)
             ctx.request = req
-            ctx.state = self.holder["state"]
             output = await handler(ctx, params)
             if isinstance(output, HttpResponse):  # an unmodelled operation answers for itself
                 response = output
@@ -247,6 +256,8 @@ class Dispatcher:
                 extra={"service": self.spec.name, "op": ctx.operation, "request_id": request_id},
             )
             response = ep.serializer.serialize_error(internal_error(request_id), op, request_id)
+        if self.spec.respond is not None:
+            self._respond(ctx, req, response)
         await _send(response, send, head=req.method == "HEAD")
         request_log.write(
             service=self.spec.name,
@@ -257,6 +268,12 @@ class Dispatcher:
             region=ctx.region,
             ms=round((time.perf_counter() - started) * 1000, 2),
         )
+
+    def _respond(self, ctx: RequestContext, req: HttpRequest, response: HttpResponse) -> None:
+        try:
+            self.spec.respond(ctx, req, response)  # type: ignore[misc]
+        except Exception:
+            log.exception("response hook failed", extra={"service": self.spec.name, "op": ctx.operation})
 
 
 def new_request_id() -> str:

@@ -229,3 +229,17 @@ def key_bytes(value: AttributeValue) -> bytes:
     if kind == "N":
         return _number_key(v)
     return bytes(v)  # B
+
+
+def prefix_end(prefix: bytes) -> bytes | None:
+    """The smallest byte string greater than every string starting with ``prefix`` (None: no bound)."""
+    trimmed = prefix.rstrip(b"\xff")
+    if not trimmed:
+        return None
+    return trimmed[:-1] + bytes([trimmed[-1] + 1])
+
+
+def kind_of(value: AttributeValue) -> str:
+    """The type letter(s) of a canonical AttributeValue."""
+    (kind,) = value
+    return kind

@@ -2,23 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from shared.app import ServiceSpec, create_service_app
+from shared.handlers import Handlers
 from shared.settings import Settings
 
+from . import cors, lifecycle, website
 from .addressing import rewrite_virtual_host
-from .handlers import handles
+from .handlers import handles as operation_handles
 from .handlers.post import unmodelled_operation
 from .presign import verify_sigv2
-from .storage import open_state
+from .storage import S3Store, open_state
+
+handles = Handlers("s3")
+handles.include(operation_handles)
+handles.include(cors.handles)  # CORS preflight (unmodelled)
+handles.include(website.handles)  # website endpoint requests (unmodelled)
+
+
+@asynccontextmanager
+async def open_state_with_sweep(settings: Settings) -> AsyncIterator[S3Store]:
+    """The object store, with the lifecycle sweep running in the background while it is open."""
+    async with open_state(settings) as store, lifecycle.running(store, lifecycle.interval(settings)):
+        yield store
+
 
 SPEC = ServiceSpec(
     name="s3",
     models=("s3",),
     handlers=handles,
-    state=open_state,
+    state=open_state_with_sweep,
     rewrite=rewrite_virtual_host,
     unmodelled=unmodelled_operation,
     sigv2=verify_sigv2,
+    respond=cors.add_cors_headers,
 )
 
 

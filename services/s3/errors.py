@@ -249,3 +249,67 @@ def entity_too_small(size: int, minimum: int, number: int, etag: str) -> AwsErro
 
 def invalid_part_number() -> AwsError:
     return AwsError("InvalidPartNumber", "The requested partnumber is not satisfiable", 416)
+
+
+def access_denied(message: str = "Access Denied") -> AwsError:
+    return AwsError("AccessDenied", message, 403)
+
+
+def deleted_key(key: str, version_id: str) -> AwsError:
+    """GetObject/HeadObject of a key whose latest version is a delete marker."""
+    return AwsError(
+        "NoSuchKey",
+        "The specified key does not exist.",
+        404,
+        fields={"Key": key},
+        headers={"x-amz-delete-marker": "true", "x-amz-version-id": version_id},
+    )
+
+
+def delete_marker_method(version_id: str) -> AwsError:
+    """A read or update naming a delete marker by version id."""
+    return AwsError(
+        "MethodNotAllowed",
+        "The specified method is not allowed against this resource.",
+        405,
+        fields={"Method": "GET", "ResourceType": "DeleteMarker"},
+        headers={"x-amz-delete-marker": "true", "x-amz-version-id": version_id},
+    )
+
+
+def invalid_version_id(version_id: str) -> AwsError:
+    return invalid_argument("Invalid version id specified", "versionId", version_id)
+
+
+def copy_from_delete_marker() -> AwsError:
+    return invalid_request(
+        "The source of a copy request may not specifically refer to a delete marker by version id."
+    )
+
+
+def no_object_lock() -> AwsError:
+    return invalid_request("Bucket is missing Object Lock Configuration")
+
+
+def object_lock_config_not_found(bucket: str) -> AwsError:
+    return AwsError(
+        "ObjectLockConfigurationNotFoundError",
+        "Object Lock configuration does not exist for this bucket",
+        404,
+        fields={"BucketName": bucket},
+    )
+
+
+def no_such_object_lock_configuration() -> AwsError:
+    return AwsError(
+        "NoSuchObjectLockConfiguration", "The specified object does not have a ObjectLock configuration", 404
+    )
+
+
+def invalid_bucket_state(message: str) -> AwsError:
+    return AwsError("InvalidBucketState", message, 409)
+
+
+def locked_version() -> AwsError:
+    """Deleting (or shortening the retention of) a version that Object Lock protects."""
+    return access_denied("Access Denied because object protected by object lock.")

@@ -13,6 +13,15 @@ Multipart uploads keep their parts as uuid-named files under ``parts/``; complet
 concatenates them, chunk by chunk in a worker thread, into a temporary file that is renamed and
 committed like any other write (the upload's rows go in the same transaction).
 
+Versions: the ``objects`` table holds each key's current version (the latest, unless that is a
+delete marker); ``versions`` holds the noncurrent versions and every delete marker, ordered
+within a key by ``seq`` (larger is newer). Keeping current versions apart keeps reads and
+listings of the latest objects as cheap as in an unversioned bucket. Invariant: when a key has
+no current row, its newest ``versions`` row (if any) is a delete marker; removing a version
+promotes the newest remaining one back to ``objects`` when it is not a marker. Version ids are
+``null`` for objects written while a bucket is unversioned or suspended (at most one per key),
+else 32 random URL-safe characters.
+
 Bucket names are global, as in AWS: the ``buckets`` table is keyed by name alone and remembers
 the owning account and region. File I/O runs in worker threads in chunks (never a whole object
 in memory); SQLite calls are short and synchronous, like shared.records.
@@ -23,8 +32,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import heapq
 import json
 import os
+import secrets
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -69,6 +80,27 @@ CREATE TABLE IF NOT EXISTS objects (
     extra         TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (bucket, key)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS versions (
+    bucket        TEXT NOT NULL,
+    key           TEXT NOT NULL,
+    seq           INTEGER NOT NULL,
+    version_id    TEXT NOT NULL,
+    delete_marker INTEGER NOT NULL,
+    size          INTEGER NOT NULL,
+    etag          TEXT NOT NULL,
+    last_modified TEXT NOT NULL,
+    content_type  TEXT,
+    metadata      TEXT NOT NULL,
+    headers       TEXT NOT NULL,
+    checksums     TEXT NOT NULL,
+    file          TEXT NOT NULL,
+    storage_class TEXT NOT NULL,
+    tags          TEXT NOT NULL,
+    acl           TEXT,
+    extra         TEXT NOT NULL,
+    PRIMARY KEY (bucket, key, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS versions_by_id ON versions (bucket, key, version_id);
 CREATE TABLE IF NOT EXISTS uploads (
     id        TEXT PRIMARY KEY,
     bucket    TEXT NOT NULL,
@@ -99,8 +131,22 @@ _MIGRATIONS = {
         "tags": "TEXT NOT NULL DEFAULT '{}'",
         "acl": "TEXT",
         "extra": "TEXT NOT NULL DEFAULT '{}'",
+        "version_id": "TEXT NOT NULL DEFAULT 'null'",
     },
 }
+NULL_VERSION = "null"
+VERSIONING_ENABLED = "Enabled"
+
+
+def new_version_id() -> str:
+    """32 URL-safe characters, as AWS's version ids look."""
+    return secrets.token_urlsafe(24)
+
+
+def is_version_id(value: str) -> bool:
+    """Whether ``value`` could name a version (``null`` or one of our ids): anything else is
+    ``InvalidArgument`` rather than ``NoSuchVersion``."""
+    return value == NULL_VERSION or (len(value) == 32 and all(c.isalnum() or c in "-_" for c in value))
 
 
 @dataclass(frozen=True)
@@ -123,6 +169,7 @@ class ObjectAttrs:
     storage_class: str = "STANDARD"
     tags: dict[str, str] = field(default_factory=dict)
     acl: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # sse, retention, legal_hold: kept with the object
 
 
 @dataclass(frozen=True)
@@ -140,7 +187,10 @@ class ObjectMeta:
     storage_class: str = "STANDARD"
     tags: dict[str, str] = field(default_factory=dict)
     acl: dict[str, Any] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)  # checksum_type, parts, restore
+    extra: dict[str, Any] = field(default_factory=dict)  # checksum_type, parts, restore, sse, lock
+    version_id: str = NULL_VERSION
+    delete_marker: bool = False
+    is_latest: bool = True
 
     @property
     def checksum_type(self) -> str:
@@ -169,6 +219,19 @@ class Part:
     last_modified: datetime
     checksums: dict[str, str]
     file: str
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """What a delete did: the version it removed or the delete marker it created."""
+
+    version_id: str | None  # None: an unversioned bucket's plain delete
+    delete_marker: bool  # a marker was created, or the version removed was a marker
+    removed: ObjectMeta | None  # the version whose bytes are gone (None: nothing or a marker)
+
+    def __bool__(self) -> bool:
+        """True when something changed (as the former ``delete_object -> bool`` answered)."""
+        return self.removed is not None or self.delete_marker
 
 
 Verify = Callable[[Digests], dict[str, str]]
@@ -249,12 +312,14 @@ class S3Store:
         self._db.execute("UPDATE buckets SET acl = ? WHERE name = ?", (_dump(acl), name))
 
     def delete_bucket(self, name: str) -> None:
-        """Raises NoSuchBucket, or BucketNotEmpty while it holds an object; aborts its uploads."""
+        """Raises NoSuchBucket, or BucketNotEmpty while it holds an object or any version (delete
+        markers too); aborts its uploads."""
         with self._transaction():
             if self.bucket(name) is None:
                 raise errors.no_such_bucket(name)
-            if self._db.execute("SELECT 1 FROM objects WHERE bucket = ? LIMIT 1", (name,)).fetchone():
-                raise errors.bucket_not_empty(name)
+            for table in ("objects", "versions"):
+                if self._db.execute(f"SELECT 1 FROM {table} WHERE bucket = ? LIMIT 1", (name,)).fetchone():
+                    raise errors.bucket_not_empty(name)
             self._db.execute("DELETE FROM buckets WHERE name = ?", (name,))
             files = self._db.execute(
                 "DELETE FROM parts WHERE upload IN (SELECT id FROM uploads WHERE bucket = ?) RETURNING file",
@@ -273,8 +338,13 @@ class S3Store:
         body: AsyncIterator[bytes],
         attrs: ObjectAttrs,
         verify: Verify | None = None,
+        versioning: str | None = None,
     ) -> ObjectMeta:
-        """Stream ``body`` to disk and commit it as ``bucket/key`` (raises NoSuchBucket)."""
+        """Stream ``body`` to disk and commit it as ``bucket/key`` (raises NoSuchBucket).
+
+        ``versioning`` is the bucket's status: ``Enabled`` makes a new version with a fresh id and
+        keeps the previous one; otherwise the object is the ``null`` version, replacing that one.
+        """
         digests = Digests(attrs.algorithms)
         name = uuid.uuid4().hex
         tmp = self.objects_dir / f".tmp-{name}"
@@ -284,9 +354,8 @@ class S3Store:
         except BaseException:
             _unlink(tmp)
             raise
-        return self._install(
-            tmp, name, _meta(bucket, key, attrs, digests.size, digests.etag, checksums, name)
-        )
+        meta = _meta(bucket, key, attrs, digests.size, digests.etag, checksums, name, None, versioning)
+        return self._install(tmp, name, meta)
 
     def _install(self, tmp: Path, name: str, meta: ObjectMeta, upload: str | None = None) -> ObjectMeta:
         """Rename the written file ``tmp`` to its final name and commit ``meta`` (atomic replace)."""
@@ -299,75 +368,202 @@ class S3Store:
             _unlink(tmp)
             _unlink(final)
             raise
-        if old is not None:
-            _unlink(self._path(old))
+        for file in old:
+            _unlink(self._path(file))
         for part in parts:
             _unlink(self.parts_dir / part)
         return meta
 
-    def _commit(self, meta: ObjectMeta, upload: str | None = None) -> tuple[str | None, list[str]]:
-        """Insert or replace the row, ending ``upload`` in the same transaction: the file of the
-        object it replaced, and the part files of the upload."""
+    def _commit(self, meta: ObjectMeta, upload: str | None = None) -> tuple[list[str], list[str]]:
+        """Make ``meta`` the key's current version, ending ``upload`` in the same transaction: the
+        files of the versions it replaced (a ``null`` version replaces the ``null`` one; any other
+        current version becomes noncurrent), and the part files of the upload."""
         parts: list[str] | None = []
         with self._transaction():
             if self.bucket(meta.bucket) is None:
                 raise errors.no_such_bucket(meta.bucket)
             if upload is not None and (parts := self._end_upload(upload)) is None:
                 raise errors.no_such_upload(upload)
-            row = self._db.execute(
-                "SELECT file FROM objects WHERE bucket = ? AND key = ?", (meta.bucket, meta.key)
-            ).fetchone()
+            old = self._make_room(meta.bucket, meta.key, meta.version_id)
             self._db.execute(
-                f"INSERT OR REPLACE INTO objects ({_OBJECT_COLUMNS}) VALUES ({', '.join('?' * 14)})",
-                (
-                    meta.bucket,
-                    meta.key,
-                    meta.size,
-                    meta.etag,
-                    meta.last_modified.isoformat(),
-                    meta.content_type,
-                    json.dumps(meta.metadata),
-                    json.dumps(meta.headers),
-                    json.dumps(meta.checksums),
-                    meta.file,
-                    meta.storage_class,
-                    json.dumps(meta.tags),
-                    _dump(meta.acl),
-                    json.dumps(meta.extra),
-                ),
+                f"INSERT OR REPLACE INTO objects ({_OBJECT_COLUMNS}) VALUES ({', '.join('?' * 15)})",
+                _row(meta),
             )
-        return (row[0] if row else None), parts or []
+        return old, parts or []
+
+    def _make_room(self, bucket: str, key: str, version_id: str) -> list[str]:
+        """Before a new current version (or delete marker) ``version_id`` of ``bucket/key``, inside
+        a transaction: demote the current version, or drop it if it has the same (``null``) id,
+        and drop a noncurrent ``null`` version the new one replaces. The files to unlink."""
+        current = self._db.execute(
+            "SELECT version_id, file FROM objects WHERE bucket = ? AND key = ?", (bucket, key)
+        ).fetchone()
+        if current is not None and current[0] == version_id:
+            self._db.execute("DELETE FROM objects WHERE bucket = ? AND key = ?", (bucket, key))
+            return [current[1]]
+        if current is not None:
+            self._demote(bucket, key)
+        if version_id != NULL_VERSION:
+            return []
+        rows = self._db.execute(
+            "DELETE FROM versions WHERE bucket = ? AND key = ? AND version_id = ? RETURNING file",
+            (bucket, key, NULL_VERSION),
+        )
+        return [row[0] for row in rows if row[0]]
+
+    def _demote(self, bucket: str, key: str) -> None:
+        """Move the current version of ``bucket/key`` to the noncurrent versions (newest of them)."""
+        self._db.execute(
+            f"INSERT INTO versions (seq, delete_marker, {_OBJECT_COLUMNS}) "
+            f"SELECT ?, 0, {_OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ?",
+            (self._next_seq(bucket, key), bucket, key),
+        )
+        self._db.execute("DELETE FROM objects WHERE bucket = ? AND key = ?", (bucket, key))
+
+    def _next_seq(self, bucket: str, key: str) -> int:
+        """Sequence numbers fall as versions are added (the newest is the smallest), so the
+        primary key's order is newest first, the order listings want."""
+        row = self._db.execute(
+            "SELECT min(seq) FROM versions WHERE bucket = ? AND key = ?", (bucket, key)
+        ).fetchone()
+        return (row[0] if row[0] is not None else 0) - 1
+
+    def _settle(self, bucket: str, key: str) -> None:
+        """After a version was removed: promote the newest noncurrent version to current when the
+        key has no current version and that one is not a delete marker."""
+        if self._db.execute("SELECT 1 FROM objects WHERE bucket = ? AND key = ?", (bucket, key)).fetchone():
+            return
+        newest = self._db.execute(
+            "SELECT seq, delete_marker FROM versions WHERE bucket = ? AND key = ? ORDER BY seq LIMIT 1",
+            (bucket, key),
+        ).fetchone()
+        if newest is None or newest[1]:
+            return
+        self._db.execute(
+            f"INSERT INTO objects ({_OBJECT_COLUMNS}) SELECT {_OBJECT_COLUMNS} FROM versions "
+            "WHERE bucket = ? AND key = ? AND seq = ?",
+            (bucket, key, newest[0]),
+        )
+        self._db.execute(
+            "DELETE FROM versions WHERE bucket = ? AND key = ? AND seq = ?", (bucket, key, newest[0])
+        )
 
     def object(self, bucket: str, key: str) -> ObjectMeta | None:
+        """The current version (None when there is none or the latest is a delete marker)."""
         row = self._db.execute(
             f"SELECT {_OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ?", (bucket, key)
         ).fetchone()
         return _object(row) if row else None
 
+    def latest(self, bucket: str, key: str) -> ObjectMeta | None:
+        """The latest version, which may be a delete marker (GetObject's 404 says so)."""
+        found = self.object(bucket, key)
+        if found is not None:
+            return found
+        row = self._db.execute(
+            f"SELECT {_OBJECT_COLUMNS}, delete_marker FROM versions WHERE bucket = ? AND key = ? "
+            "ORDER BY seq LIMIT 1",
+            (bucket, key),
+        ).fetchone()
+        return _object(row) if row is not None and row[15] else None
+
+    def version(self, bucket: str, key: str, version_id: str) -> ObjectMeta | None:
+        """One version of ``bucket/key`` by id, current or not, delete markers included."""
+        row = self._db.execute(
+            f"SELECT {_OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ? AND version_id = ?",
+            (bucket, key, version_id),
+        ).fetchone()
+        if row is not None:
+            return _object(row)
+        row = self._db.execute(
+            f"SELECT {_OBJECT_COLUMNS}, delete_marker, seq FROM versions "
+            "WHERE bucket = ? AND key = ? AND version_id = ?",
+            (bucket, key, version_id),
+        ).fetchone()
+        if row is None:
+            return None
+        newest = self.latest(bucket, key)
+        return _object(row, latest=newest is not None and newest.version_id == version_id)
+
     def update_object(self, meta: ObjectMeta, **changes: Any) -> ObjectMeta | None:
-        """Change an object's tags, acl or extra in place (its bytes and ETag stay); None when the
-        object was replaced or deleted meanwhile."""
+        """Change a version's tags, acl or extra in place (its bytes and ETag stay); None when the
+        version was replaced or deleted meanwhile (or is a delete marker)."""
         allowed = {"tags", "acl", "extra"}
         assert changes.keys() <= allowed, changes.keys() - allowed
         new = dataclasses.replace(meta, **changes)
-        cur = self._db.execute(
-            "UPDATE objects SET tags = ?, acl = ?, extra = ? WHERE bucket = ? AND key = ? AND file = ?",
-            (json.dumps(new.tags), _dump(new.acl), json.dumps(new.extra), meta.bucket, meta.key, meta.file),
+        if meta.delete_marker:
+            return None
+        values = (
+            json.dumps(new.tags),
+            _dump(new.acl),
+            json.dumps(new.extra),
+            meta.bucket,
+            meta.key,
+            meta.file,
         )
-        return new if cur.rowcount == 1 else None
+        for table in ("objects", "versions"):
+            cur = self._db.execute(
+                f"UPDATE {table} SET tags = ?, acl = ?, extra = ? WHERE bucket = ? AND key = ? AND file = ?",
+                values,
+            )
+            if cur.rowcount == 1:
+                return new
+        return None
 
-    def delete_object(self, bucket: str, key: str) -> bool:
-        """False when there was no such object (S3 answers 204 either way)."""
-        row = self._db.execute(
-            "DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING file", (bucket, key)
-        ).fetchone()
-        if row is None:
-            return False
-        _unlink(self._path(row[0]))
-        return True
+    def delete_object(
+        self, bucket: str, key: str, version_id: str | None = None, versioning: str | None = None
+    ) -> Deletion | None:
+        """Delete ``bucket/key``: one version by id (None when there is no such version), or the
+        key: in a versioned bucket (``versioning`` Enabled or Suspended) by a new delete marker
+        (version ``null`` when suspended), else by removing the object."""
+        if version_id is not None:
+            return self._delete_version(bucket, key, version_id)
+        if versioning is None:
+            row = self._db.execute(
+                f"DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING {_OBJECT_COLUMNS}", (bucket, key)
+            ).fetchone()
+            if row is None:
+                return Deletion(None, False, None)
+            removed = _object(row)
+            _unlink(self._path(removed.file))
+            return Deletion(None, False, removed)
+        marker = new_version_id() if versioning == VERSIONING_ENABLED else NULL_VERSION
+        with self._transaction():
+            current = self.object(bucket, key)
+            files = self._make_room(bucket, key, marker)
+            self._db.execute(
+                f"INSERT INTO versions (seq, delete_marker, {_OBJECT_COLUMNS}) "
+                f"VALUES (?, 1, {', '.join('?' * 15)})",
+                (self._next_seq(bucket, key), *_row(_marker(bucket, key, marker))),
+            )
+        for file in files:
+            _unlink(self._path(file))
+        removed = current if current is not None and current.file in files else None
+        return Deletion(marker, True, removed)
+
+    def _delete_version(self, bucket: str, key: str, version_id: str) -> Deletion | None:
+        with self._transaction():
+            row = self._db.execute(
+                f"DELETE FROM objects WHERE bucket = ? AND key = ? AND version_id = ? RETURNING {_OBJECT_COLUMNS}",
+                (bucket, key, version_id),
+            ).fetchone()
+            if row is None:
+                row = self._db.execute(
+                    "DELETE FROM versions WHERE bucket = ? AND key = ? AND version_id = ? "
+                    f"RETURNING {_OBJECT_COLUMNS}, delete_marker",
+                    (bucket, key, version_id),
+                ).fetchone()
+            if row is None:
+                return None
+            self._settle(bucket, key)
+        meta = _object(row)
+        if meta.file:
+            _unlink(self._path(meta.file))
+        return Deletion(version_id, meta.delete_marker, None if meta.delete_marker else meta)
 
     def keys(self, bucket: str, prefix: str = "", after: str = "", batch: int = 1000) -> Iterator[ObjectMeta]:
-        """Objects whose key starts with ``prefix`` and sorts after ``after``, in S3's (UTF-8 binary) order.
+        """Current versions whose key starts with ``prefix`` and sorts after ``after``, in S3's
+        (UTF-8 binary) order.
 
         Reads in batches, so a caller that stops early (a page of a listing) reads little.
         """
@@ -383,6 +579,51 @@ class S3Store:
             if len(rows) < batch:
                 return
             bound, op = rows[-1][1], ">"
+
+    def versions(
+        self, bucket: str, prefix: str = "", key_marker: str = "", version_id_marker: str = ""
+    ) -> Iterator[ObjectMeta]:
+        """Every version and delete marker under ``prefix``, by key, newest first within a key
+        (``is_latest`` set on the first): after ``key_marker``, or (with a ``version_id_marker``)
+        the key marker's own versions after that one, then later keys."""
+        if version_id_marker and key_marker.startswith(prefix):
+            own = self.key_versions(bucket, key_marker)
+            ids = [meta.version_id for meta in own]
+            if version_id_marker in ids:
+                yield from own[ids.index(version_id_marker) + 1 :]
+        current = ((m.key, 0, 0, m) for m in self.keys(bucket, prefix, key_marker))
+        noncurrent = ((m.key, 1, seq, m) for seq, m in self._noncurrent(bucket, prefix, key_marker))
+        previous = None
+        for key, _, _, meta in heapq.merge(current, noncurrent, key=lambda item: item[:3]):
+            yield dataclasses.replace(meta, is_latest=key != previous)
+            previous = key
+
+    def key_versions(self, bucket: str, key: str) -> list[ObjectMeta]:
+        """The versions of one key, newest first."""
+        current = self.object(bucket, key)
+        rows = self._db.execute(
+            f"SELECT {_OBJECT_COLUMNS}, delete_marker FROM versions WHERE bucket = ? AND key = ? ORDER BY seq",
+            (bucket, key),
+        )
+        found = ([current] if current is not None else []) + [_object(row) for row in rows]
+        return [dataclasses.replace(meta, is_latest=i == 0) for i, meta in enumerate(found)]
+
+    def _noncurrent(
+        self, bucket: str, prefix: str, after: str, batch: int = 1000
+    ) -> Iterator[tuple[int, ObjectMeta]]:
+        """Noncurrent versions and delete markers in (key, newest first) order, with their seq."""
+        where, params = ("key >= ?", (prefix,)) if prefix > after else ("key > ?", (after,))
+        while True:
+            rows = self._db.execute(
+                f"SELECT {_OBJECT_COLUMNS}, delete_marker, seq FROM versions WHERE bucket = ? AND {where} "
+                "AND substr(key, 1, ?) = ? ORDER BY key, seq LIMIT ?",
+                (bucket, *params, len(prefix), prefix, batch),
+            ).fetchall()
+            for row in rows:
+                yield row[16], _object(row)
+            if len(rows) < batch:
+                return
+            where, params = "(key, seq) > (?, ?)", (rows[-1][1], rows[-1][16])
 
     def open_object(
         self, meta: ObjectMeta, start: int = 0, end: int | None = None
@@ -524,7 +765,13 @@ class S3Store:
         return [row[0] for row in rows]
 
     async def complete_upload(
-        self, upload: Upload, parts: list[Part], etag: str, verify: Verify, extra: dict[str, Any]
+        self,
+        upload: Upload,
+        parts: list[Part],
+        etag: str,
+        verify: Verify,
+        extra: dict[str, Any],
+        versioning: str | None = None,
     ) -> ObjectMeta:
         """Concatenate ``parts`` (streaming from disk, CRC32 computed on the way) into the object
         and commit it, ending the upload in the same transaction. ``verify`` gets the whole
@@ -541,7 +788,9 @@ class S3Store:
         except BaseException:
             _unlink(tmp)
             raise
-        meta = _meta(upload.bucket, upload.key, upload.attrs, digests.size, etag, checksums, name, extra)
+        meta = _meta(
+            upload.bucket, upload.key, upload.attrs, digests.size, etag, checksums, name, extra, versioning
+        )
         return self._install(tmp, name, meta, upload=upload.id)
 
     def _path(self, name: str) -> Path:
@@ -554,7 +803,7 @@ class S3Store:
 _BUCKET_COLUMNS = "name, account, region, created, acl"
 _OBJECT_COLUMNS = (
     "bucket, key, size, etag, last_modified, content_type, metadata, headers, checksums, file, "
-    "storage_class, tags, acl, extra"
+    "storage_class, tags, acl, extra, version_id"
 )
 _UPLOAD_COLUMNS = "id, bucket, key, initiated, account, attrs, algorithm, checksum_type"
 _PART_COLUMNS = "number, size, etag, last_modified, checksums, file"
@@ -577,6 +826,7 @@ def _meta(
     checksums: dict[str, str],
     file: str,
     extra: dict[str, Any] | None = None,
+    versioning: str | None = None,
 ) -> ObjectMeta:
     return ObjectMeta(
         bucket=bucket,
@@ -592,7 +842,35 @@ def _meta(
         storage_class=attrs.storage_class,
         tags=dict(attrs.tags),
         acl=attrs.acl,
-        extra=dict(extra or {}),
+        extra={**attrs.extra, **(extra or {})},
+        version_id=new_version_id() if versioning == VERSIONING_ENABLED else NULL_VERSION,
+    )
+
+
+def _marker(bucket: str, key: str, version_id: str) -> ObjectMeta:
+    return ObjectMeta(
+        bucket, key, 0, "", _now(), None, {}, {}, {}, "", version_id=version_id, delete_marker=True
+    )
+
+
+def _row(meta: ObjectMeta) -> tuple:
+    """The values of _OBJECT_COLUMNS for ``meta``."""
+    return (
+        meta.bucket,
+        meta.key,
+        meta.size,
+        meta.etag,
+        meta.last_modified.isoformat(),
+        meta.content_type,
+        json.dumps(meta.metadata),
+        json.dumps(meta.headers),
+        json.dumps(meta.checksums),
+        meta.file,
+        meta.storage_class,
+        json.dumps(meta.tags),
+        _dump(meta.acl),
+        json.dumps(meta.extra),
+        meta.version_id,
     )
 
 
@@ -600,7 +878,8 @@ def _bucket(row: tuple) -> Bucket:
     return Bucket(row[0], row[1], row[2], datetime.fromisoformat(row[3]), _load(row[4]))
 
 
-def _object(row: tuple) -> ObjectMeta:
+def _object(row: tuple, latest: bool = True) -> ObjectMeta:
+    """A row of _OBJECT_COLUMNS, optionally followed by ``delete_marker`` (a versions row)."""
     return ObjectMeta(
         bucket=row[0],
         key=row[1],
@@ -616,12 +895,16 @@ def _object(row: tuple) -> ObjectMeta:
         tags=json.loads(row[11]),
         acl=_load(row[12]),
         extra=json.loads(row[13]),
+        version_id=row[14],
+        delete_marker=len(row) > 15 and bool(row[15]),
+        is_latest=latest,
     )
 
 
 def _upload(row: tuple) -> Upload:
     attrs = json.loads(row[5])
     attrs["algorithms"] = tuple(attrs.get("algorithms", ()))
+    attrs.setdefault("extra", {})
     return Upload(
         row[0], row[1], row[2], datetime.fromisoformat(row[3]), row[4], ObjectAttrs(**attrs), row[6], row[7]
     )

@@ -30,6 +30,42 @@ def make_table(ddb, name: str | None = None, sort: str | None = None, **extra) -
     return name
 
 
+def new_table(
+    ddb,
+    hash_key: tuple[str, str] = ("id", "S"),
+    range_key: tuple[str, str] | None = None,
+    gsis: list[dict] | None = None,
+    lsis: list[dict] | None = None,
+    extra_attributes: dict[str, str] | None = None,
+) -> str:
+    """A PAY_PER_REQUEST table; ``gsis``/``lsis`` are index definitions, their key types in ``extra_attributes``."""
+    name = unique()
+    keys = [{"AttributeName": hash_key[0], "KeyType": "HASH"}]
+    types = {hash_key[0]: hash_key[1], **(extra_attributes or {})}
+    if range_key:
+        keys.append({"AttributeName": range_key[0], "KeyType": "RANGE"})
+        types[range_key[0]] = range_key[1]
+    params: dict = {"BillingMode": "PAY_PER_REQUEST"}
+    if gsis:
+        params["GlobalSecondaryIndexes"] = gsis
+    if lsis:
+        params["LocalSecondaryIndexes"] = lsis
+    ddb.create_table(
+        TableName=name,
+        KeySchema=keys,
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": t} for n, t in types.items()],
+        **params,
+    )
+    return name
+
+
+def index(name: str, hash_key: str, range_key: str | None = None, projection: str = "ALL", **extra) -> dict:
+    keys = [{"AttributeName": hash_key, "KeyType": "HASH"}]
+    if range_key:
+        keys.append({"AttributeName": range_key, "KeyType": "RANGE"})
+    return {"IndexName": name, "KeySchema": keys, "Projection": {"ProjectionType": projection, **extra}}
+
+
 @pytest.fixture
 def table(ddb):
     name = make_table(ddb)
@@ -199,13 +235,17 @@ def test_item_key_errors(ddb):
             "ValidationException",
             "ReturnValues can only be ALL_OLD or NONE",
         )
-        code, message = error(
-            ddb.put_item,
-            TableName=name,
-            Item={"id": {"S": "a"}, "n": {"N": "1"}},
-            ConditionExpression="attribute_not_exists(id)",
+        assert error(ddb.put_item, TableName=name, Item={"id": {"S": ""}, "n": {"N": "1"}}) == (
+            "ValidationException",
+            "One or more parameter values are not valid. The AttributeValue for a key attribute cannot "
+            "contain an empty string value. Key: id",
         )
-        assert code == "ValidationException" and "ConditionExpression" in message
+        assert error(
+            ddb.get_item, TableName=name, Key={"id": {"S": "a"}, "n": {"N": "1"}, "x": {"N": "1"}}
+        ) == (
+            "ValidationException",
+            "The provided key element does not match the schema",
+        )
     finally:
         ddb.delete_table(TableName=name)
 

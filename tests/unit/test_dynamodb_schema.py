@@ -88,8 +88,22 @@ def test_valid_requests_pass():
             "satisfy constraint: Member must satisfy enum value set: [B, N, S]",
         ),
         (
-            {"GlobalSecondaryIndexes": [{"IndexName": "i"}]},
-            "Flotilla does not support the parameter GlobalSecondaryIndexes of CreateTable yet.",
+            {"TableClass": "COLD"},
+            "Invalid table-class parameter provided. Please try again with a valid table-class value: "
+            "[STANDARD, STANDARD_INFREQUENT_ACCESS].",
+        ),
+        (
+            {"StreamSpecification": {"StreamEnabled": True}},
+            "One or more parameter values were invalid: Table is being created with a stream enabled, "
+            "UpdateViewType is required",
+        ),
+        (
+            {"Tags": [{"Key": "aws:x", "Value": "v"}]},
+            "Tag Key cannot be prefixed with aws:, Key: aws:x",
+        ),
+        (
+            {"ResourcePolicy": "not json"},
+            "One or more parameter values were invalid: Invalid policy document: This policy contains invalid Json",
         ),
     ],
 )
@@ -155,3 +169,160 @@ def test_projection_paths_and_errors():
     ]:
         with pytest.raises(AwsError, match=fragment):
             parse_projection(bad, {})
+
+
+SORTED = {
+    "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}, {"AttributeName": "n", "KeyType": "RANGE"}],
+    "AttributeDefinitions": [
+        {"AttributeName": "id", "AttributeType": "S"},
+        {"AttributeName": "n", "AttributeType": "N"},
+        {"AttributeName": "g", "AttributeType": "S"},
+    ],
+}
+
+
+def gsi(name="by-g", keys=("g",), projection=None, **extra):
+    schema_ = [{"AttributeName": keys[0], "KeyType": "HASH"}]
+    if len(keys) > 1:
+        schema_.append({"AttributeName": keys[1], "KeyType": "RANGE"})
+    return {
+        "IndexName": name,
+        "KeySchema": schema_,
+        "Projection": projection or {"ProjectionType": "ALL"},
+        **extra,
+    }
+
+
+def lsi(name="by-g", keys=("id", "g"), projection=None):
+    return gsi(name, keys, projection)
+
+
+@pytest.mark.parametrize(
+    "over, expected",
+    [
+        (
+            {"GlobalSecondaryIndexes": []},
+            "One or more parameter values were invalid: List of GlobalSecondaryIndexes is empty",
+        ),
+        (
+            {"GlobalSecondaryIndexes": [gsi(keys=("x",))]},
+            "One or more parameter values were invalid: Some index key attributes are not defined in "
+            "AttributeDefinitions. Keys: [x], AttributeDefinitions: [id, n, g]",
+        ),
+        (
+            {"GlobalSecondaryIndexes": [gsi(projection={"ProjectionType": "INCLUDE"})]},
+            "One or more parameter values were invalid: ProjectionType is INCLUDE, but NonKeyAttributes is not "
+            "specified",
+        ),
+        (
+            {
+                "GlobalSecondaryIndexes": [
+                    gsi(projection={"ProjectionType": "ALL", "NonKeyAttributes": ["a"]})
+                ]
+            },
+            "One or more parameter values were invalid: ProjectionType is ALL, but NonKeyAttributes is specified",
+        ),
+        (
+            {"GlobalSecondaryIndexes": [gsi(), gsi()]},
+            "One or more parameter values were invalid: Duplicate index name: by-g",
+        ),
+        (
+            {"GlobalSecondaryIndexes": [gsi(name=f"i{i:02}") for i in range(21)]},
+            "One or more parameter values were invalid: GlobalSecondaryIndex count exceeds the per-table limit of 20",
+        ),
+        (
+            {
+                "GlobalSecondaryIndexes": [
+                    gsi(ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1})
+                ]
+            },
+            "One or more parameter values were invalid: ProvisionedThroughput should not be specified for index: "
+            "by-g when BillingMode is PAY_PER_REQUEST",
+        ),
+        (
+            {"LocalSecondaryIndexes": [lsi(keys=("g", "n"))]},
+            "One or more parameter values were invalid: Index KeySchema does not have the same leading hash key "
+            "as table KeySchema for index: by-g. index hash key: g, table hash key: id",
+        ),
+        (
+            {"LocalSecondaryIndexes": [lsi(keys=("id",))]},
+            "One or more parameter values were invalid: Index KeySchema does not have a range key for index: by-g",
+        ),
+        (
+            {"LocalSecondaryIndexes": [lsi(name=f"l{i:02}") for i in range(6)]},
+            "One or more parameter values were invalid: Number of LocalSecondaryIndexes exceeds per-table limit "
+            "of 5",
+        ),
+        (
+            {"GlobalSecondaryIndexes": [gsi(keys=("n",))]},
+            "One or more parameter values were invalid: Some AttributeDefinitions are not used. "
+            "AttributeDefinitions: [id, n, g], keys used: [id, n]",
+        ),
+        (
+            {"GlobalSecondaryIndexes": [gsi(name="i")]},
+            "1 validation error detected: Value 'i' at 'globalSecondaryIndexes.1.member.indexName' failed to "
+            "satisfy constraint: Member must have length greater than or equal to 3",
+        ),
+    ],
+)
+def test_index_rules(over, expected):
+    assert message_of(request(**SORTED, **over)) == expected
+
+
+def test_lsi_needs_a_table_range_key():
+    assert message_of(
+        request(
+            AttributeDefinitions=[
+                {"AttributeName": "id", "AttributeType": "S"},
+                {"AttributeName": "g", "AttributeType": "S"},
+            ],
+            LocalSecondaryIndexes=[lsi()],
+        )
+    ) == (
+        "One or more parameter values were invalid: Table KeySchema does not have a range key, which is "
+        "required when specifying a LocalSecondaryIndex"
+    )
+
+
+def test_missing_key_definition_without_indexes():
+    assert (
+        message_of(request(KeySchema=SORTED["KeySchema"]))
+        == "Invalid KeySchema: Some index key attribute have no definition"
+    )
+
+
+def test_description_with_indexes_stream_and_private_settings():
+    ctx = RequestContext(service="dynamodb", operation="CreateTable", request_id="r")
+    req = request(
+        **SORTED,
+        GlobalSecondaryIndexes=[gsi()],
+        LocalSecondaryIndexes=[lsi(name="local", projection={"ProjectionType": "KEYS_ONLY"})],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+        SSESpecification={"Enabled": True},
+        Tags=[{"Key": "k", "Value": "v"}],
+    )
+    schema.check_create(req)
+    desc = schema.new_description(ctx, req, 1_700_000_000.5)
+    arn = "arn:aws:dynamodb:us-east-1:000000000000:table/things"
+    assert desc["LatestStreamLabel"] == "2023-11-14T22:13:20.500"
+    assert desc["LatestStreamArn"] == f"{arn}/stream/2023-11-14T22:13:20.500"
+    assert desc["SSEDescription"]["KMSMasterKeyArn"].startswith("arn:aws:kms:us-east-1:000000000000:key/")
+    out = schema.describe(desc, "ACTIVE", 0, 0, {"by-g": (3, 30)})
+    assert "_Tags" not in out and desc["_Tags"] == [{"Key": "k", "Value": "v"}]
+    (index,) = out["GlobalSecondaryIndexes"]
+    assert index["IndexArn"] == f"{arn}/index/by-g"
+    assert (index["IndexStatus"], index["ItemCount"], index["IndexSizeBytes"]) == ("ACTIVE", 3, 30)
+    assert out["LocalSecondaryIndexes"][0]["ItemCount"] == 0
+    assert schema.ttl_attribute(desc) is None
+    assert (
+        schema.ttl_attribute({"_TimeToLive": {"TimeToLiveStatus": "ENABLED", "AttributeName": "exp"}})
+        == "exp"
+    )
+
+
+def test_table_name_may_be_an_arn():
+    ctx = RequestContext(service="dynamodb", operation="DescribeTable", request_id="r", region="eu-west-1")
+    assert schema.table_name(ctx, "things") == "things"
+    assert schema.table_name(ctx, "arn:aws:dynamodb:eu-west-1:000000000000:table/things") == "things"
+    with pytest.raises(AwsError, match="Invalid TableArn"):
+        schema.table_name(ctx, "arn:aws:dynamodb:us-east-1:000000000000:table/things")

@@ -1,6 +1,9 @@
 """The SQLite store: tables scoped by account and region, items in key order, replace and delete."""
 
-from services.dynamodb.storage import DynamoStore
+import pytest
+
+from services.dynamodb import indexes
+from services.dynamodb.storage import TABLE, Bound, DynamoStore, RowKey
 from services.dynamodb.values import key_bytes
 
 
@@ -35,4 +38,82 @@ def test_items_put_replace_order_and_delete_with_table(tmp_path):
     assert store.delete_table("a", "r", "t")["TableId"] == "tid"
     assert store.table_stats("tid") == (0, 0)
     assert store.table("a", "r", "t") is None
+    store.close()
+
+
+def _row_values(rows) -> list[str]:
+    return [row.item()["n"]["N"] for row in rows]
+
+
+def test_query_is_a_bounded_range_scan_both_ways(tmp_path):
+    store = DynamoStore(tmp_path / "d.db")
+    for n in ("-5", "-1", "0", "1", "2", "10"):
+        store.put("tid", RowKey(b"p", key_bytes({"N": n})), {"n": {"N": n}}, 1)
+    store.put("tid", RowKey(b"q", key_bytes({"N": "3"})), {"n": {"N": "3"}}, 1)
+    low, high = Bound(key_bytes({"N": "-1"}), True), Bound(key_bytes({"N": "2"}), False)
+    assert _row_values(store.query("tid", TABLE, b"p", low, high)) == ["-1", "0", "1"]
+    assert _row_values(store.query("tid", TABLE, b"p", low, None, forward=False)) == [
+        "10",
+        "2",
+        "1",
+        "0",
+        "-1",
+    ]
+    after = RowKey(b"p", key_bytes({"N": "0"}))
+    assert _row_values(store.query("tid", TABLE, b"p", after=after)) == ["1", "2", "10"]
+    assert _row_values(store.query("tid", TABLE, b"p", forward=False, after=after)) == ["-1", "-5"]
+    assert _row_values(store.scan("tid", after=RowKey(b"p", key_bytes({"N": "10"})))) == ["3"]
+    store.close()
+
+
+def test_transactions_nest_and_roll_back_as_one(tmp_path):
+    store = DynamoStore(tmp_path / "d.db")
+    with pytest.raises(RuntimeError), store.transaction():
+        store.put("tid", RowKey(b"a", b""), {"n": {"N": "1"}}, 1)
+        with store.transaction():
+            store.put("tid", RowKey(b"b", b""), {"n": {"N": "2"}}, 1)
+        raise RuntimeError("cancel")
+    assert store.table_stats("tid") == (0, 0)
+    store.close()
+
+
+def test_index_rows_follow_item_writes(tmp_path):
+    store = DynamoStore(tmp_path / "d.db")
+    desc = {
+        "TableId": "tid",
+        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        "AttributeDefinitions": [
+            {"AttributeName": "id", "AttributeType": "S"},
+            {"AttributeName": "g", "AttributeType": "S"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": "gi",
+                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+    }
+    key = RowKey(b"a", b"")
+    item = {"id": {"S": "a"}, "g": {"S": "x"}, "v": {"S": "big"}}
+    units = indexes.write_item(store, desc, key, None, item)
+    assert units == {"": 1.0, "gi": 1.0}
+    assert [r.item() for r in store.query("tid", "gi", b"x")] == [{"id": {"S": "a"}, "g": {"S": "x"}}]
+    moved = {**item, "g": {"S": "y"}}
+    assert indexes.write_item(store, desc, key, item, moved)["gi"] == 2.0
+    assert list(store.query("tid", "gi", b"x")) == [] and len(list(store.query("tid", "gi", b"y"))) == 1
+    indexes.write_item(store, desc, key, moved, {"id": {"S": "a"}})  # sparse: no g, no index row
+    assert store.table_stats("tid", "gi") == (0, 0)
+    store.put("tid", RowKey(b"b", b""), {"id": {"S": "b"}, "g": {"S": "z"}}, 5)
+    indexes.backfill(store, desc, "gi")
+    assert store.table_stats("tid", "gi")[0] == 1
+    store.close()
+
+
+def test_tokens_are_remembered(tmp_path):
+    store = DynamoStore(tmp_path / "d.db")
+    assert store.token("a", "r", "tok") is None
+    store.remember_token("a", "r", "tok", "digest", "{}")
+    assert store.token("a", "r", "tok") == ("digest", "{}")
+    assert store.token("b", "r", "tok") is None
     store.close()

@@ -278,3 +278,113 @@ def test_open_sweeps_what_a_crash_left(tmp_path):
         assert store.parts(upload.id)[0].size == 4
     finally:
         store.close()
+
+
+# -- versions ------------------------------------------------------------------------------------
+
+
+def put(store, key: str, data: bytes, versioning: str | None = "Enabled"):
+    return asyncio.run(store.put_object("b", key, chunks(data), ObjectAttrs(), versioning=versioning))
+
+
+def listed(store, **kwargs) -> list[tuple[str, str, bool, bool]]:
+    return [(m.key, m.version_id, m.delete_marker, m.is_latest) for m in store.versions("b", **kwargs)]
+
+
+def object_files(tmp_path) -> int:
+    return len([p for p in (tmp_path / "objects").rglob("*") if p.is_file()])
+
+
+def test_versions_markers_and_promotion(store, tmp_path):
+    store.create_bucket("b", "a", "r")
+    v1, v2 = put(store, "k", b"one"), put(store, "k", b"two")
+    assert len(v1.version_id) == 32 and v1.version_id != v2.version_id
+    assert store.object("b", "k").version_id == v2.version_id
+    assert store.open_object(store.version("b", "k", v1.version_id)) == b"one"
+    assert not store.version("b", "k", v1.version_id).is_latest
+
+    gone = store.delete_object("b", "k", versioning="Enabled")
+    assert gone.delete_marker and gone.removed is None and len(gone.version_id) == 32
+    assert store.object("b", "k") is None and store.latest("b", "k").delete_marker
+    assert listed(store) == [
+        ("k", gone.version_id, True, True),
+        ("k", v2.version_id, False, False),
+        ("k", v1.version_id, False, False),
+    ]
+    assert object_files(tmp_path) == 2
+    with pytest.raises(AwsError) as err:
+        store.delete_bucket("b")
+    assert err.value.code == "BucketNotEmpty"
+
+    # removing the marker makes v2 current again; removing v2 then makes v1 current
+    assert store.delete_object("b", "k", version_id=gone.version_id).delete_marker
+    assert store.object("b", "k").version_id == v2.version_id
+    removed = store.delete_object("b", "k", version_id=v2.version_id).removed
+    assert removed.version_id == v2.version_id and store.object("b", "k").version_id == v1.version_id
+    assert object_files(tmp_path) == 1
+    assert store.delete_object("b", "k", version_id="x" * 32) is None
+    store.delete_object("b", "k", version_id=v1.version_id)
+    assert listed(store) == [] and object_files(tmp_path) == 0
+    store.delete_bucket("b")
+
+
+def test_suspended_null_version_replaces_null(store, tmp_path):
+    store.create_bucket("b", "a", "r")
+    null = put(store, "k", b"unversioned", versioning=None)
+    assert null.version_id == "null"
+    v1 = put(store, "k", b"enabled")
+    assert [v for _, v, _, _ in listed(store)] == [v1.version_id, "null"]
+    again = put(store, "k", b"suspended", versioning="Suspended")  # replaces the noncurrent null version
+    assert listed(store) == [("k", "null", False, True), ("k", v1.version_id, False, False)]
+    assert store.open_object(again) == b"suspended" and object_files(tmp_path) == 2
+    marker = store.delete_object("b", "k", versioning="Suspended")  # a null marker replaces the null object
+    assert marker.version_id == "null" and marker.removed.file == again.file
+    assert listed(store) == [("k", "null", True, True), ("k", v1.version_id, False, False)]
+    assert object_files(tmp_path) == 1
+
+
+def test_version_listing_order_and_markers(store):
+    store.create_bucket("b", "a", "r")
+    a1 = put(store, "a", b"1")
+    c1 = put(store, "c", b"1")
+    a2 = put(store, "a", b"2")
+    b_marker = store.delete_object("b", "b", versioning="Enabled")  # a marker for a key never written
+    assert listed(store) == [
+        ("a", a2.version_id, False, True),
+        ("a", a1.version_id, False, False),
+        ("b", b_marker.version_id, True, True),
+        ("c", c1.version_id, False, True),
+    ]
+    assert [m.key for m in store.keys("b")] == ["a", "c"]  # listings of objects skip markers
+    assert listed(store, key_marker="a", version_id_marker=a2.version_id)[0][1] == a1.version_id
+    assert listed(store, key_marker="a")[0][0] == "b"
+    assert listed(store, prefix="c") == [("c", c1.version_id, False, True)]
+
+
+def test_noncurrent_listing_pages_in_batches(store):
+    store.create_bucket("b", "a", "r")
+    for key in ("x", "y"):
+        for i in range(3):
+            put(store, key, str(i).encode())
+    rows = [(seq, m.key) for seq, m in store._noncurrent("b", "", "", batch=1)]
+    assert [key for _, key in rows] == ["x", "x", "y", "y"]
+    assert rows[0][0] < rows[1][0]  # newest first within a key
+
+
+def test_schema_migration_adds_version_column(tmp_path):
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "s3.db")
+    db.executescript(
+        "CREATE TABLE objects (bucket TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,"
+        " last_modified TEXT NOT NULL, content_type TEXT, metadata TEXT NOT NULL, headers TEXT NOT NULL,"
+        " checksums TEXT NOT NULL, file TEXT NOT NULL, PRIMARY KEY (bucket, key)) WITHOUT ROWID;"
+        "INSERT INTO objects VALUES ('b', 'k', 1, 'e', '2024-01-01T00:00:00+00:00', NULL, '{}', '{}', '{}', 'f');"
+    )
+    db.close()
+    s = S3Store(tmp_path)
+    try:
+        old = s.object("b", "k")
+        assert old.version_id == "null" and old.storage_class == "STANDARD" and old.is_latest
+    finally:
+        s.close()

@@ -2,8 +2,12 @@
 
 from shared.handlers import Handlers
 
-from . import items, tables
+from . import batches, items, meta, query, tables, transactions
 
 handles = Handlers("dynamodb")
 handles.include(tables.handles)
+handles.include(meta.handles)
 handles.include(items.handles)
+handles.include(query.handles)
+handles.include(batches.handles)
+handles.include(transactions.handles)

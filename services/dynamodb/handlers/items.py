@@ -1,93 +1,223 @@
-"""Item operations: PutItem, GetItem."""
+"""Item operations: PutItem, GetItem, UpdateItem, DeleteItem, and the write steps batches and
+transactions share.
+
+A write is prepared first (``ItemWrite``: parameters checked, expressions parsed, nothing read),
+then run: read the old item, test the condition, build the new item, write it and its index
+rows. Transactions run the first three steps for every item before writing any.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from shared.context import RequestContext
 from shared.handlers import Handlers
 
-from .. import errors
-from ..paths import parse_projection, project
-from ..values import canonical_item, item_size
-from .common import check_names_used, consumed, item_key, lookup_key, read_units, store, table, write_units
+from .. import errors, indexes, schema
+from ..changes import record_change
+from ..conditions import RequestExpressions, legacy_condition, legacy_update, no_mixing
+from ..storage import RowKey
+from ..values import Item, item_size
+from .common import (
+    MAX_ITEM_SIZE,
+    RETURN_VALUES,
+    condition_failed,
+    consumed,
+    item_collection_metrics,
+    key_of,
+    new_item,
+    on_failure_mode,
+    read_units,
+    return_values,
+    returned,
+    store,
+    table,
+)
 
 handles = Handlers("dynamodb")
 
-MAX_ITEM_SIZE = 400 * 1024
-PUT_RETURN_VALUES = ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW")
+Builder = Callable[[Item | None], Item | None]
 
 
-def _reject_unsupported(req: dict[str, Any], operation: str, *parameters: str) -> None:
-    for parameter in parameters:
-        if req.get(parameter) is not None:
-            raise errors.unsupported(parameter, operation)
+@dataclass
+class ItemWrite:
+    """One prepared write: where, under which condition, and how the new item follows from the old."""
+
+    desc: dict[str, Any]
+    key: RowKey
+    key_item: Item
+    spec: Mapping[str, Any]
+    condition: Any | None = None
+    build: Builder | None = None  # None: a ConditionCheck, nothing is written
+    touched: list[tuple[str | int, ...]] | None = field(default=None)  # the paths an update writes
+
+    def __post_init__(self) -> None:
+        on_failure_mode(self.spec)  # an invalid mode is refused before anything is read
+
+    def test(self, old: Item | None) -> None:
+        """Raise ConditionalCheckFailedException when the condition does not hold for ``old``."""
+        if self.condition is not None and not self.condition.matches(old or {}):
+            raise condition_failed(self.spec, old)
+
+    def read(self, ctx: RequestContext) -> Item | None:
+        row = store(ctx).get(self.desc["TableId"], self.key)
+        return row.item() if row else None
+
+    def commit(self, ctx: RequestContext, old: Item | None, new: Item | None) -> dict[str, float]:
+        """Write the new item (or delete) with its index rows; the units spent.
+
+        The caller records the change (changes.record_change) once its transaction committed.
+        """
+        if old is None and new is None:
+            return {"": 1.0}
+        return indexes.write_item(store(ctx), self.desc, self.key, old, new)
 
 
-def _no_expression_extras(req: dict[str, Any], *extras: str) -> None:
-    """Expression attribute names/values given to a request that uses no expression."""
-    for parameter in extras:
-        if req.get(parameter) is not None:
-            raise errors.validation(f"{parameter} can only be specified when using expressions")
+def _condition(spec: Mapping[str, Any], ex: RequestExpressions, *expressions: str) -> Any | None:
+    """The write's condition, from ConditionExpression or the legacy Expected/ConditionalOperator."""
+    no_mixing(
+        spec, ("Expected", "ConditionalOperator", "AttributeUpdates"), ("ConditionExpression", *expressions)
+    )
+    if spec.get("ConditionExpression") is not None:
+        return ex.condition(spec["ConditionExpression"])
+    return legacy_condition(spec.get("Expected"), spec.get("ConditionalOperator"))
 
 
-def _check_put_return_values(req: dict[str, Any]) -> str:
-    mode = req.get("ReturnValues", "NONE")
-    if mode not in PUT_RETURN_VALUES:
-        raise errors.constraints(
-            [
-                f"Value '{mode}' at 'returnValues' failed to satisfy constraint: "
-                f"Member must satisfy enum value set: [{', '.join(PUT_RETURN_VALUES)}]"
-            ]
-        )
-    if mode not in ("NONE", "ALL_OLD"):
-        raise errors.validation("ReturnValues can only be ALL_OLD or NONE")
-    return mode
+def prepare_put(desc: dict[str, Any], spec: Mapping[str, Any]) -> ItemWrite:
+    ex = RequestExpressions(spec)
+    condition = _condition(spec, ex)
+    ex.check_unused()
+    key, item = new_item(desc, spec["Item"])
+    key_item = {name: item[name] for name in schema.key_names(desc)}
+    return ItemWrite(desc, key, key_item, spec, condition, lambda old: item)
+
+
+def prepare_delete(desc: dict[str, Any], spec: Mapping[str, Any]) -> ItemWrite:
+    ex = RequestExpressions(spec)
+    condition = _condition(spec, ex)
+    ex.check_unused()
+    key, key_item = key_of(desc, spec["Key"])
+    return ItemWrite(desc, key, key_item, spec, condition, lambda old: None)
+
+
+def prepare_check(desc: dict[str, Any], spec: Mapping[str, Any]) -> ItemWrite:
+    ex = RequestExpressions(spec)
+    condition = ex.condition(spec.get("ConditionExpression"))
+    ex.check_unused()
+    key, key_item = key_of(desc, spec["Key"])
+    return ItemWrite(desc, key, key_item, spec, condition, None)
+
+
+def prepare_update(desc: dict[str, Any], spec: Mapping[str, Any]) -> ItemWrite:
+    ex = RequestExpressions(spec)
+    condition = _condition(spec, ex, "UpdateExpression")
+    update = ex.update(spec.get("UpdateExpression")) or legacy_update(spec.get("AttributeUpdates"))
+    ex.check_unused()
+    key, key_item = key_of(desc, spec["Key"])
+
+    def build(old: Item | None) -> Item:
+        base = dict(old) if old is not None else dict(key_item)
+        new = update.apply(base) if update is not None else base
+        _check_updated(desc, key_item, new)
+        return new
+
+    touched = list(update.paths) if update is not None else []
+    return ItemWrite(desc, key, key_item, spec, condition, build, touched)
+
+
+def _check_updated(desc: Mapping[str, Any], key_item: Item, new: Item) -> None:
+    for name, value in key_item.items():
+        if new.get(name) != value:
+            raise errors.invalid_parameters(
+                f"Cannot update attribute {name}. This attribute is part of the key"
+            )
+    indexes.check_item(desc, new)
+    if item_size(new) > MAX_ITEM_SIZE:
+        raise errors.validation("Item size to update has exceeded the maximum allowed size")
+
+
+def run_write(ctx: RequestContext, write: ItemWrite) -> tuple[Item | None, Item | None, dict[str, float]]:
+    """Read, test, build and commit one write in one SQLite transaction: (old, new, units)."""
+    with store(ctx).transaction():
+        old = write.read(ctx)
+        write.test(old)
+        new = write.build(old) if write.build else old
+        units = write.commit(ctx, old, new) if write.build else {}
+    if write.build:
+        record_change(ctx, write.desc, old, new)
+    return old, new, units
+
+
+def _write_output(ctx: RequestContext, req: Mapping[str, Any], write: ItemWrite, mode: str) -> dict[str, Any]:
+    old, new, units = run_write(ctx, write)
+    out = consumed(req, write.desc, units)
+    attributes = returned(mode, old, new, write.touched)
+    if attributes:
+        out["Attributes"] = attributes
+    metrics = item_collection_metrics(ctx, req, write.desc, write.key_item)
+    if metrics:
+        out["ItemCollectionMetrics"] = metrics
+    return out
 
 
 @handles("PutItem")
 async def put_item(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
     desc = table(ctx, req["TableName"])
-    _reject_unsupported(req, "PutItem", "ConditionExpression", "Expected", "ConditionalOperator")
-    _no_expression_extras(req, "ExpressionAttributeNames", "ExpressionAttributeValues")
-    mode = _check_put_return_values(req)
-    item = canonical_item(req["Item"])
-    pk, sk = item_key(desc, item)
-    size = item_size(item)
-    if size > MAX_ITEM_SIZE:
-        raise errors.validation("Item size has exceeded the maximum allowed size")
-    old = store(ctx).put_item(desc["TableId"], pk, sk, item, size)
-    out = consumed(req, desc["TableName"], write_units(max(size, item_size(old) if old else 0)))
-    if mode == "ALL_OLD" and old:
-        out["Attributes"] = old
-    return out
+    mode = return_values(req)
+    return _write_output(ctx, req, prepare_put(desc, req), mode)
 
 
-def _projection(req: dict[str, Any]) -> list | None:
-    """The paths GetItem returns (None: the whole item), from ProjectionExpression or AttributesToGet."""
-    expression, legacy = req.get("ProjectionExpression"), req.get("AttributesToGet")
+@handles("DeleteItem")
+async def delete_item(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+    desc = table(ctx, req["TableName"])
+    mode = return_values(req)
+    return _write_output(ctx, req, prepare_delete(desc, req), mode)
+
+
+@handles("UpdateItem")
+async def update_item(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+    desc = table(ctx, req["TableName"])
+    mode = return_values(req, RETURN_VALUES)
+    return _write_output(ctx, req, prepare_update(desc, req), mode)
+
+
+# -- reads --------------------------------------------------------------------------------------
+
+
+def projection(spec: Mapping[str, Any]) -> Callable[[Item], Item] | None:
+    """How to cut a returned item (None: whole), from ProjectionExpression or AttributesToGet."""
+    expression, legacy = spec.get("ProjectionExpression"), spec.get("AttributesToGet")
     if expression is not None and legacy is not None:
         raise errors.validation(
             "Can not use both expression and non-expression parameters in the same request: "
             "Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}"
         )
-    if expression is None:
-        _no_expression_extras(req, "ExpressionAttributeNames")
-        return [(name,) for name in legacy] if legacy is not None else None
-    names = req.get("ExpressionAttributeNames") or {}
-    paths, used = parse_projection(expression, names)
-    check_names_used(names, used)
-    return paths
+    ex = RequestExpressions(spec)
+    parsed = ex.projection(expression) if expression is not None else None
+    ex.check_unused()
+    if parsed is not None:
+        return parsed.apply
+    if legacy is not None:
+        wanted = set(legacy)
+        return lambda item: {k: v for k, v in item.items() if k in wanted}
+    return None
+
+
+def read_item(ctx: RequestContext, desc: Mapping[str, Any], raw_key: Mapping[str, Any]) -> Item | None:
+    key, _ = key_of(desc, raw_key)
+    row = store(ctx).get(desc["TableId"], key)
+    return row.item() if row else None
 
 
 @handles("GetItem")
 async def get_item(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
     desc = table(ctx, req["TableName"])
-    pk, sk = lookup_key(desc, canonical_item(req["Key"]))
-    paths = _projection(req)
-    item = store(ctx).get_item(desc["TableId"], pk, sk)
+    cut = projection(req)
+    item = read_item(ctx, desc, req["Key"])
     units = read_units(item_size(item) if item else 0, bool(req.get("ConsistentRead")))
-    out = consumed(req, desc["TableName"], units)
+    out = consumed(req, desc, {"": units})
     if item is not None:
-        out["Item"] = item if paths is None else project(item, paths)
+        out["Item"] = cut(item) if cut else item
     return out

@@ -1,4 +1,4 @@
-"""Buckets: CreateBucket, ListBuckets, HeadBucket, DeleteBucket, bucket ACLs."""
+"""Buckets: CreateBucket (optionally with Object Lock), ListBuckets, HeadBucket, DeleteBucket, bucket ACLs."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from .. import errors
 from ..listing import decode_token, encode_token
 from ..names import check_bucket_name
 from .common import BUCKET_ACLS, acl_from_request, bucket_of, default_acl, owner, store
+from .locking import enable as enable_object_lock
 
 handles = Handlers("s3")
 
@@ -48,6 +49,8 @@ async def create_bucket(ctx: RequestContext, req: dict[str, Any]) -> dict[str, A
         # us-east-1 answers 200 to its owner creating the bucket again (a legacy of the global endpoint)
         if not (region == US_EAST_1 and bucket.region == US_EAST_1):
             raise errors.bucket_already_owned_by_you(name)
+    elif req.get("ObjectLockEnabledForBucket"):
+        enable_object_lock(ctx, bucket)
     return {"Location": location(name, bucket.region), "BucketArn": f"arn:aws:s3:::{name}"}
 
 

@@ -15,8 +15,9 @@ from urllib.parse import parse_qsl, unquote
 from shared.context import RequestContext
 
 from .. import conditions, errors
+from ..bucket_config import versioning_status
 from ..checksums import MEMBERS, Digests
-from ..storage import Bucket, ObjectMeta, S3Store
+from ..storage import Bucket, ObjectMeta, S3Store, is_version_id
 
 
 def store(ctx: RequestContext) -> S3Store:
@@ -31,13 +32,42 @@ def bucket_of(ctx: RequestContext, name: str) -> Bucket:
     return bucket
 
 
-def object_of(ctx: RequestContext, bucket: str, key: str) -> ObjectMeta:
-    """The object ``bucket/key`` (raises NoSuchBucket, then NoSuchKey)."""
-    meta = store(ctx).object(bucket, key)
+def object_of(ctx: RequestContext, bucket: str, key: str, version_id: str | None = None) -> ObjectMeta:
+    """The object ``bucket/key``, its latest version or the version ``version_id`` (raises
+    NoSuchBucket, then NoSuchKey (with the delete marker's headers when the latest is one),
+    InvalidArgument for a malformed version id, NoSuchVersion, or MethodNotAllowed for a version
+    id naming a delete marker)."""
+    if version_id is None:
+        meta = store(ctx).object(bucket, key)
+        if meta is None:
+            bucket_of(ctx, bucket)
+            marker = store(ctx).latest(bucket, key)
+            if marker is not None:
+                raise errors.deleted_key(key, marker.version_id)
+            raise errors.no_such_key(key)
+        return meta
+    if not is_version_id(version_id):
+        bucket_of(ctx, bucket)
+        raise errors.invalid_version_id(version_id)
+    meta = store(ctx).version(bucket, key, version_id)
     if meta is None:
         bucket_of(ctx, bucket)
-        raise errors.no_such_key(key)
+        raise errors.no_such_version(key, version_id)
+    if meta.delete_marker:
+        raise errors.delete_marker_method(version_id)
     return meta
+
+
+def versioning_of(ctx: RequestContext, bucket: Bucket) -> str | None:
+    """The bucket's versioning status: ``Enabled``, ``Suspended`` or None (never versioned)."""
+    return versioning_status(ctx, bucket)
+
+
+def version_header(meta: ObjectMeta, versioning: str | None) -> dict[str, str]:
+    """``x-amz-version-id`` as S3 sends it: for every object of a bucket that is or was versioned."""
+    if meta.version_id != "null" or versioning is not None:
+        return {"VersionId": meta.version_id}
+    return {}
 
 
 def owner(account: str) -> dict[str, Any]:

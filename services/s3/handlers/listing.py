@@ -1,5 +1,5 @@
 """Listings of a bucket's objects: ListObjectsV2 (continuation tokens, start-after), ListObjects v1
-(markers) and ListObjectVersions (no versioning yet: each object is its "null" version)."""
+(markers) and ListObjectVersions (every version and delete marker, newest first within a key)."""
 
 from __future__ import annotations
 
@@ -94,23 +94,42 @@ async def list_objects(ctx: RequestContext, req: dict[str, Any]) -> dict[str, An
     return out
 
 
+def _version_entry(meta: ObjectMeta, encode, account: str) -> dict[str, Any]:
+    if meta.delete_marker:
+        return {
+            "Owner": owner(account),
+            "Key": encode(meta.key),
+            "VersionId": meta.version_id,
+            "IsLatest": meta.is_latest,
+            "LastModified": meta.last_modified,
+        }
+    return {**_entry(meta, encode, True, account), "VersionId": meta.version_id, "IsLatest": meta.is_latest}
+
+
 @handles("ListObjectVersions")
 async def list_object_versions(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+    """Versions and delete markers share the page (max-keys counts both); the next page starts
+    after NextKeyMarker's NextVersionIdMarker version."""
     bucket = bucket_of(ctx, req["Bucket"])
-    key_marker = req.get("KeyMarker") or ""
-    page = _page(ctx, bucket, req, key_marker)
+    key_marker, id_marker = req.get("KeyMarker") or "", req.get("VersionIdMarker") or ""
+    if id_marker and not key_marker:
+        raise errors.invalid_argument(
+            "A version-id marker cannot be specified without a key marker.", "version-id-marker", id_marker
+        )
+    prefix, delimiter = req.get("Prefix") or "", req.get("Delimiter") or ""
+    versions = store(ctx).versions(bucket.name, prefix, key_marker, id_marker)
+    page = paginate(versions, lambda m: m.key, prefix, delimiter, key_marker, min(_max_keys(req), MAX_KEYS))
     encode = encoder(req.get("EncodingType"))
     out = _common(bucket, req, page, encode)
     out["KeyMarker"] = encode(key_marker)
-    out["VersionIdMarker"] = req.get("VersionIdMarker") or ""
-    out["Versions"] = [
-        {**_entry(m, encode, True, bucket.account), "VersionId": "null", "IsLatest": True}
-        for m in page.contents
-    ] or None
+    out["VersionIdMarker"] = id_marker
+    entries = [_version_entry(m, encode, bucket.account) for m in page.contents]
+    out["Versions"] = [e for e, m in zip(entries, page.contents, strict=True) if not m.delete_marker] or None
+    out["DeleteMarkers"] = [e for e, m in zip(entries, page.contents, strict=True) if m.delete_marker] or None
     if page.truncated and page.last is not None:
         out["NextKeyMarker"] = encode(page.last)
         if page.contents and page.contents[-1].key == page.last:
-            out["NextVersionIdMarker"] = "null"
+            out["NextVersionIdMarker"] = page.contents[-1].version_id
     return out
 
 

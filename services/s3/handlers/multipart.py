@@ -14,7 +14,7 @@ from urllib.parse import quote
 from shared.context import RequestContext
 from shared.handlers import Handlers
 
-from .. import conditions, errors
+from .. import conditions, errors, sse
 from ..checksums import COMPOSITE, FULL_OBJECT, MEMBERS, Digests, composite
 from ..listing import paginate
 from ..names import check_key
@@ -27,14 +27,14 @@ from .common import (
     bucket_of,
     check_copy_source,
     copy_source,
-    object_of,
     owner,
     quoted,
     store,
     verifier,
+    versioning_of,
 )
 from .listing import encoder
-from .objects import check_readable, checksums_of, object_attrs
+from .objects import check_readable, checksums_of, copy_source_object, object_attrs, written
 
 handles = Handlers("s3")
 
@@ -82,13 +82,19 @@ def _checksum_type(algorithm: str | None, requested: str | None) -> str | None:
 async def create_multipart_upload(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
     bucket, key = req["Bucket"], req["Key"]
     check_key(key)
-    bucket_of(ctx, bucket)
+    found = bucket_of(ctx, bucket)
     algorithm = str(req.get("ChecksumAlgorithm") or "").upper() or None
     if algorithm is not None and algorithm not in MEMBERS:
         raise errors.invalid_request(f"Checksum algorithm {algorithm} is not supported.")
     kind = _checksum_type(algorithm, req.get("ChecksumType"))
-    upload = store(ctx).create_upload(bucket, key, ctx.account_id, object_attrs(ctx, req), algorithm, kind)
-    out: dict[str, Any] = {"Bucket": bucket, "Key": key, "UploadId": upload.id}
+    attrs = object_attrs(ctx, req, found)
+    upload = store(ctx).create_upload(bucket, key, ctx.account_id, attrs, algorithm, kind)
+    out: dict[str, Any] = {
+        "Bucket": bucket,
+        "Key": key,
+        "UploadId": upload.id,
+        **sse.headers(attrs.extra["sse"]),
+    }
     if algorithm:
         out.update(ChecksumAlgorithm=algorithm, ChecksumType=kind)
     return out
@@ -98,23 +104,33 @@ def _part_output(part: Part) -> dict[str, Any]:
     return {"ETag": quoted(part.etag), **part.checksums}
 
 
+def _encryption(upload: Upload, req: dict[str, Any]) -> dict[str, Any]:
+    """An SSE-C upload's parts must bring its key; every part answers the upload's encryption."""
+    stored = upload.attrs.extra.get("sse")
+    sse.same_key(stored, req)
+    return sse.headers(stored)
+
+
 @handles("UploadPart")
 async def upload_part(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
     upload = _upload_of(ctx, req["Bucket"], req["Key"], req["UploadId"])
     number = _part_number(req["PartNumber"])
+    encryption = _encryption(upload, req)
     algorithms = tuple(sorted({*algorithms_of(ctx, req), *([upload.algorithm] if upload.algorithm else [])}))
     part = await store(ctx).put_part(
         upload, number, body_chunks(req.get("Body")), algorithms, verifier(ctx, req, algorithms)
     )
-    return _part_output(part)
+    return {**_part_output(part), **encryption}
 
 
 @handles("UploadPartCopy")
 async def upload_part_copy(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
     upload = _upload_of(ctx, req["Bucket"], req["Key"], req["UploadId"])
     number = _part_number(req["PartNumber"])
-    src_bucket, src_key, _version = copy_source(req["CopySource"])
-    source = object_of(ctx, src_bucket, src_key)
+    encryption = _encryption(upload, req)
+    src_bucket, src_key, src_version = copy_source(req["CopySource"])
+    source = copy_source_object(ctx, src_bucket, src_key, src_version)
+    sse.for_read(source.extra.get("sse"), req, "CopySource")
     check_copy_source(req, source)
     check_readable(source)
     first, last = copy_range(req.get("CopySourceRange"), source.size) or (0, source.size - 1)
@@ -125,7 +141,10 @@ async def upload_part_copy(ctx: RequestContext, req: dict[str, Any]) -> dict[str
 
     body = body_chunks(store(ctx).open_object(source, first, last) if source.size else b"")
     part = await store(ctx).put_part(upload, number, body, algorithms, computed)
-    return {"CopyPartResult": {**_part_output(part), "LastModified": part.last_modified}}
+    out = {"CopyPartResult": {**_part_output(part), "LastModified": part.last_modified}, **encryption}
+    if src_version is not None or source.version_id != "null":
+        out["CopySourceVersionId"] = source.version_id
+    return out
 
 
 # -- complete ------------------------------------------------------------------------------
@@ -210,6 +229,7 @@ def _location(ctx: RequestContext, bucket: str, key: str) -> str:
 async def complete_multipart_upload(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
     bucket, key = req["Bucket"], req["Key"]
     upload = _upload_of(ctx, bucket, key, req["UploadId"])
+    sse.same_key(upload.attrs.extra.get("sse"), req)
     stored = {p.number: p for p in store(ctx).parts(upload.id)}
     parts = _chosen_parts(upload, (req.get("MultipartUpload") or {}).get("Parts") or [], stored)
     if req.get("IfMatch") is not None or req.get("IfNoneMatch") is not None:
@@ -218,9 +238,14 @@ async def complete_multipart_upload(ctx: RequestContext, req: dict[str, Any]) ->
     kind, verify = _completion_checksums(upload, parts, req)
     listed = [{"PartNumber": p.number, "Size": p.size, **p.checksums} for p in parts]
     extra = {"checksum_type": kind, "parts": listed}
-    meta = await store(ctx).complete_upload(upload, parts, multipart_etag(parts), verify, extra)
-    await object_event(ctx, "s3:ObjectCreated:CompleteMultipartUpload", bucket, key, meta.size, meta.etag)
+    versioning = versioning_of(ctx, bucket_of(ctx, bucket))
+    meta = await store(ctx).complete_upload(upload, parts, multipart_etag(parts), verify, extra, versioning)
+    version = meta.version_id if versioning else None
+    await object_event(
+        ctx, "s3:ObjectCreated:CompleteMultipartUpload", bucket, key, meta.size, meta.etag, version_id=version
+    )
     return {
+        **written(meta, versioning),
         "Location": _location(ctx, bucket, key),
         "Bucket": bucket,
         "Key": key,

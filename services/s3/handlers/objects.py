@@ -1,20 +1,22 @@
 """Objects: Put/Get/Head/Delete, DeleteObjects, CopyObject, GetObjectAttributes, RestoreObject,
-object tagging and object ACLs."""
+object tagging and object ACLs; each on the latest version or (``versionId``) on one version."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from shared.aws.errors import AwsError
 from shared.context import RequestContext
 from shared.handlers import Handlers
 
-from .. import conditions, errors
+from .. import conditions, errors, sse
+from ..bucket_config import bucket_config
 from ..checksums import MEMBERS
 from ..names import check_key
 from ..notifications import object_event
 from ..ranges import byte_range
-from ..storage import ObjectAttrs, ObjectMeta
+from ..storage import Bucket, Deletion, ObjectAttrs, ObjectMeta, is_version_id
 from .common import (
     ARCHIVED,
     OBJECT_ACLS,
@@ -33,7 +35,10 @@ from .common import (
     tag_set,
     tags_from_header,
     verifier,
+    version_header,
+    versioning_of,
 )
+from .locking import check_delete, lock_for_write, lock_headers
 
 handles = Handlers("s3")
 
@@ -82,7 +87,7 @@ def _headers(req: dict[str, Any]) -> dict[str, str]:
     return headers
 
 
-def object_attrs(ctx: RequestContext, req: dict[str, Any]) -> ObjectAttrs:
+def object_attrs(ctx: RequestContext, req: dict[str, Any], bucket: Bucket) -> ObjectAttrs:
     """What a PutObject or CreateMultipartUpload request says about the object it writes."""
     return ObjectAttrs(
         content_type=req.get("ContentType"),
@@ -92,23 +97,42 @@ def object_attrs(ctx: RequestContext, req: dict[str, Any]) -> ObjectAttrs:
         storage_class=storage_class(req),
         tags=tags_from_header(req.get("Tagging")),
         acl=acl_from_request(req, ctx.account_id, OBJECT_ACLS),
+        extra=written_extra(ctx, req, bucket),
     )
+
+
+def written_extra(ctx: RequestContext, req: dict[str, Any], bucket: Bucket) -> dict[str, Any]:
+    """What a write keeps in the new version's ``extra``: its encryption and Object Lock state."""
+    encryption = sse.for_write(req, bucket_config(ctx, bucket, "encryption"), bucket.region, bucket.account)
+    return {"sse": encryption, **lock_for_write(ctx, bucket, req)}
+
+
+def written(meta: ObjectMeta, versioning: str | None) -> dict[str, Any]:
+    """The members every write answers: version id and encryption."""
+    return {**version_header(meta, versioning), **sse.headers(meta.extra.get("sse"))}
 
 
 @handles("PutObject")
 async def put_object(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
     bucket, key = req["Bucket"], req["Key"]
     check_key(key)
-    bucket_of(ctx, bucket)
+    found = bucket_of(ctx, bucket)
     if req.get("IfMatch") is not None or req.get("IfNoneMatch") is not None:
         current = store(ctx).object(bucket, key)
         conditions.check_write(req, current.etag if current else None)
-    attrs = object_attrs(ctx, req)
+    attrs = object_attrs(ctx, req, found)
+    versioning = versioning_of(ctx, found)
     meta = await store(ctx).put_object(
-        bucket, key, body_chunks(req.get("Body")), attrs, verify=verifier(ctx, req, attrs.algorithms)
+        bucket,
+        key,
+        body_chunks(req.get("Body")),
+        attrs,
+        verify=verifier(ctx, req, attrs.algorithms),
+        versioning=versioning,
     )
-    await object_event(ctx, "s3:ObjectCreated:Put", bucket, key, meta.size, meta.etag)
-    return {"ETag": quoted(meta.etag), **checksums_of(meta)}
+    version = meta.version_id if versioning else None
+    await object_event(ctx, "s3:ObjectCreated:Put", bucket, key, meta.size, meta.etag, version_id=version)
+    return {"ETag": quoted(meta.etag), **checksums_of(meta), **written(meta, versioning)}
 
 
 def checksums_of(meta: ObjectMeta) -> dict[str, str]:
@@ -142,7 +166,11 @@ def _describe(meta: ObjectMeta, req: dict[str, Any]) -> dict[str, Any]:
         "ContentType": meta.content_type or DEFAULT_CONTENT_TYPE,
         "Metadata": meta.metadata,
         **{k: v for k, v in meta.headers.items() if k != "Expires"},
+        **sse.headers(meta.extra.get("sse")),
+        **lock_headers(meta),
     }
+    if meta.version_id != "null" or req.get("VersionId"):
+        out["VersionId"] = meta.version_id
     if "Expires" in meta.headers:
         out["Expires"] = datetime.fromisoformat(meta.headers["Expires"])
     if meta.storage_class != "STANDARD":
@@ -162,7 +190,8 @@ def _read(
     ctx: RequestContext, req: dict[str, Any]
 ) -> tuple[ObjectMeta, dict[str, Any], tuple[int, int] | None]:
     """The object, its response headers and the byte range asked for (a 206 when set)."""
-    meta = object_of(ctx, req["Bucket"], req["Key"])
+    meta = object_of(ctx, req["Bucket"], req["Key"], req.get("VersionId"))
+    sse.for_read(meta.extra.get("sse"), req)
     conditions.check_read(req, meta.etag, meta.last_modified)
     out = _describe(meta, req)
     if req.get("PartNumber") is not None:
@@ -217,25 +246,78 @@ async def head_object(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any
     return _read(ctx, req)[1]
 
 
+def _deleted(ctx: RequestContext, bucket: Bucket, key: str, version_id: str | None, bypass: bool) -> Deletion:
+    """Delete the key (a delete marker in a versioned bucket) or one version of it, which Object
+    Lock may protect; raises InvalidArgument for a version id that cannot be one."""
+    if version_id is not None:
+        if not is_version_id(version_id):
+            raise errors.invalid_version_id(version_id)
+        found = store(ctx).version(bucket.name, key, version_id)
+        if found is not None and not found.delete_marker:
+            check_delete(found, bypass)
+        return store(ctx).delete_object(bucket.name, key, version_id) or Deletion(version_id, False, None)
+    return store(ctx).delete_object(bucket.name, key, versioning=versioning_of(ctx, bucket))
+
+
+async def _announce(
+    ctx: RequestContext, bucket: str, key: str, deletion: Deletion, version_id: str | None
+) -> None:
+    """The removal event: a delete marker created, or a version (or marker) removed."""
+    if version_id is None and deletion.delete_marker:
+        await object_event(
+            ctx,
+            "s3:ObjectRemoved:DeleteMarkerCreated",
+            bucket,
+            key,
+            None,
+            None,
+            version_id=deletion.version_id,
+        )
+    elif deletion.removed is not None or (version_id is not None and deletion.delete_marker):
+        await object_event(ctx, "s3:ObjectRemoved:Delete", bucket, key, None, None, version_id=version_id)
+
+
 @handles("DeleteObject")
-async def delete_object(ctx: RequestContext, req: dict[str, Any]) -> None:
-    bucket_of(ctx, req["Bucket"])
-    if store(ctx).delete_object(req["Bucket"], req["Key"]):
-        await object_event(ctx, "s3:ObjectRemoved:Delete", req["Bucket"], req["Key"], None, None)
+async def delete_object(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+    bucket = bucket_of(ctx, req["Bucket"])
+    version_id = req.get("VersionId")
+    deletion = _deleted(ctx, bucket, req["Key"], version_id, bool(req.get("BypassGovernanceRetention")))
+    await _announce(ctx, bucket.name, req["Key"], deletion, version_id)
+    out: dict[str, Any] = {}
+    if deletion.version_id is not None:
+        out["VersionId"] = deletion.version_id
+    if deletion.delete_marker:
+        out["DeleteMarker"] = True
+    return out
 
 
-def _delete_one(ctx: RequestContext, bucket: str, item: dict[str, Any]) -> dict[str, Any]:
-    """Delete one key of a DeleteObjects request: its Deleted entry, or its Error entry (Code set)."""
+def _delete_one(ctx: RequestContext, bucket: Bucket, item: dict[str, Any], bypass: bool) -> dict[str, Any]:
+    """Delete one key of a DeleteObjects request: its Deleted entry (with the Deletion, popped
+    before answering), or its Error entry (Code set)."""
     key, version = item.get("Key", ""), item.get("VersionId")
-    if version not in (None, "null"):  # no versioning yet: only the "null" version exists
+    if version is not None and not is_version_id(version):
         return {
             "Key": key,
             "VersionId": version,
             "Code": "NoSuchVersion",
             "Message": "The specified version does not exist.",
         }
-    gone = store(ctx).delete_object(bucket, key)
-    return {"Key": key, "VersionId": version, "gone": gone} if version else {"Key": key, "gone": gone}
+    try:
+        deletion = _deleted(ctx, bucket, key, version, bypass)
+    except AwsError as err:
+        return {
+            "Key": key,
+            **({"VersionId": version} if version else {}),
+            "Code": err.code,
+            "Message": err.message,
+        }
+    entry: dict[str, Any] = {"Key": key, "deletion": deletion}
+    if version is not None:
+        entry["VersionId"] = version
+    if deletion.delete_marker:
+        entry["DeleteMarker"] = True
+        entry["DeleteMarkerVersionId"] = deletion.version_id
+    return entry
 
 
 @handles("DeleteObjects")
@@ -245,11 +327,11 @@ async def delete_objects(ctx: RequestContext, req: dict[str, Any]) -> dict[str, 
     items = spec.get("Objects") or []
     if not items or len(items) > MAX_DELETE:
         raise errors.malformed_xml()
-    results = [_delete_one(ctx, bucket.name, item) for item in items]
+    bypass = bool(req.get("BypassGovernanceRetention"))
+    results = [_delete_one(ctx, bucket, item, bypass) for item in items]
     deleted = [r for r in results if "Code" not in r]
     for entry in deleted:
-        if entry.pop("gone"):
-            await object_event(ctx, "s3:ObjectRemoved:Delete", bucket.name, entry["Key"], None, None)
+        await _announce(ctx, bucket.name, entry["Key"], entry.pop("deletion"), entry.get("VersionId"))
     failed = [r for r in results if "Code" in r]
     return {"Deleted": None if spec.get("Quiet") else deleted or None, "Errors": failed or None}
 
@@ -265,7 +347,7 @@ def _directive(req: dict[str, Any], member: str) -> str:
     return value
 
 
-def _copy_attrs(ctx: RequestContext, req: dict[str, Any], source: ObjectMeta) -> ObjectAttrs:
+def _copy_attrs(ctx: RequestContext, req: dict[str, Any], source: ObjectMeta, bucket: Bucket) -> ObjectAttrs:
     """The copy's attributes: the source's metadata and tags unless the directives say REPLACE;
     storage class and ACL from the request (STANDARD and private when absent, as in S3)."""
     replace = _directive(req, "MetadataDirective") == "REPLACE"
@@ -282,6 +364,7 @@ def _copy_attrs(ctx: RequestContext, req: dict[str, Any], source: ObjectMeta) ->
         if _directive(req, "TaggingDirective") == "REPLACE"
         else dict(source.tags),
         acl=acl_from_request(req, ctx.account_id, OBJECT_ACLS),
+        extra=written_extra(ctx, req, bucket),
     )
 
 
@@ -308,9 +391,10 @@ def _is_self_copy_without_change(req: dict[str, Any], same: bool) -> bool:
 async def copy_object(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
     bucket, key = req["Bucket"], req["Key"]
     check_key(key)
-    bucket_of(ctx, bucket)
-    src_bucket, src_key, _version = copy_source(req["CopySource"])  # version ids: no versioning yet
-    source = object_of(ctx, src_bucket, src_key)
+    found = bucket_of(ctx, bucket)
+    src_bucket, src_key, src_version = copy_source(req["CopySource"])
+    source = copy_source_object(ctx, src_bucket, src_key, src_version)
+    sse.for_read(source.extra.get("sse"), req, "CopySource")
     check_copy_source(req, source)
     check_readable(source)
     if source.size > MAX_COPY_SIZE:
@@ -318,17 +402,34 @@ async def copy_object(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any
             "The specified copy source is larger than the maximum allowable size for a copy source: "
             f"{MAX_COPY_SIZE}"
         )
-    if _is_self_copy_without_change(req, (src_bucket, src_key) == (bucket, key)):
+    same = (src_bucket, src_key) == (bucket, key) and source.is_latest  # an older version may be copied back
+    if _is_self_copy_without_change(req, same):
         raise errors.invalid_request(SELF_COPY)
     if req.get("IfMatch") is not None or req.get("IfNoneMatch") is not None:
         current = store(ctx).object(bucket, key)
         conditions.check_write(req, current.etag if current else None)
-    attrs = _copy_attrs(ctx, req, source)
+    attrs = _copy_attrs(ctx, req, source, found)
+    versioning = versioning_of(ctx, found)
     body = body_chunks(store(ctx).open_object(source))
-    meta = await store(ctx).put_object(bucket, key, body, attrs, _copy_verifier(source, attrs.algorithms))
-    await object_event(ctx, "s3:ObjectCreated:Copy", bucket, key, meta.size, meta.etag)
+    verify = _copy_verifier(source, attrs.algorithms)
+    meta = await store(ctx).put_object(bucket, key, body, attrs, verify, versioning=versioning)
+    version = meta.version_id if versioning else None
+    await object_event(ctx, "s3:ObjectCreated:Copy", bucket, key, meta.size, meta.etag, version_id=version)
     result = {"ETag": quoted(meta.etag), "LastModified": meta.last_modified, **checksums_of(meta)}
-    return {"CopyObjectResult": result}
+    out: dict[str, Any] = {"CopyObjectResult": result, **written(meta, versioning)}
+    if src_version is not None or source.version_id != "null":
+        out["CopySourceVersionId"] = source.version_id
+    return out
+
+
+def copy_source_object(ctx: RequestContext, bucket: str, key: str, version_id: str | None) -> ObjectMeta:
+    """The object a copy reads: a delete marker named by version id is InvalidRequest."""
+    try:
+        return object_of(ctx, bucket, key, version_id)
+    except AwsError as err:
+        if err.code == "MethodNotAllowed":
+            raise errors.copy_from_delete_marker() from None
+        raise
 
 
 # -- attributes and restore ------------------------------------------------------------------
@@ -356,7 +457,8 @@ def _object_parts(meta: ObjectMeta, req: dict[str, Any]) -> dict[str, Any]:
 
 @handles("GetObjectAttributes")
 async def get_object_attributes(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-    meta = object_of(ctx, req["Bucket"], req["Key"])
+    meta = object_of(ctx, req["Bucket"], req["Key"], req.get("VersionId"))
+    sse.for_read(meta.extra.get("sse"), req)
     wanted = set(req.get("ObjectAttributes") or [])
     unknown = wanted - {"ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"}
     if unknown or not wanted:
@@ -364,6 +466,8 @@ async def get_object_attributes(ctx: RequestContext, req: dict[str, Any]) -> dic
             "Invalid attribute name specified.", "x-amz-object-attributes", ",".join(sorted(unknown))
         )
     out: dict[str, Any] = {"LastModified": meta.last_modified}
+    if meta.version_id != "null" or req.get("VersionId"):
+        out["VersionId"] = meta.version_id
     if "ETag" in wanted:
         out["ETag"] = meta.etag  # unquoted, unlike every other operation
     if "Checksum" in wanted and meta.checksums:
@@ -381,7 +485,7 @@ async def get_object_attributes(ctx: RequestContext, req: dict[str, Any]) -> dic
 async def restore_object(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
     """Archived objects are restored at once: 202 the first time, 200 when a copy is already
     restored (its expiry moves); a restore is never left in progress, so no 409."""
-    meta = object_of(ctx, req["Bucket"], req["Key"])
+    meta = object_of(ctx, req["Bucket"], req["Key"], req.get("VersionId"))
     if meta.storage_class not in ARCHIVED:
         raise errors.restore_not_allowed(meta.storage_class)
     days = (req.get("RestoreRequest") or {}).get("Days") or 1
@@ -396,6 +500,10 @@ async def restore_object(ctx: RequestContext, req: dict[str, Any]) -> dict[str, 
 # -- tagging ---------------------------------------------------------------------------------
 
 
+def _version_of(meta: ObjectMeta) -> dict[str, str]:
+    return {"VersionId": meta.version_id} if meta.version_id != "null" else {}
+
+
 def _update(ctx: RequestContext, meta: ObjectMeta, **changes: Any) -> None:
     if store(ctx).update_object(meta, **changes) is None:  # replaced or deleted meanwhile
         raise errors.no_such_key(meta.key)
@@ -403,23 +511,23 @@ def _update(ctx: RequestContext, meta: ObjectMeta, **changes: Any) -> None:
 
 @handles("PutObjectTagging")
 async def put_object_tagging(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-    meta = object_of(ctx, req["Bucket"], req["Key"])
+    meta = object_of(ctx, req["Bucket"], req["Key"], req.get("VersionId"))
     tags = check_tags((req.get("Tagging") or {}).get("TagSet") or [])
     _update(ctx, meta, tags=tags)
-    return {}
+    return _version_of(meta)
 
 
 @handles("GetObjectTagging")
 async def get_object_tagging(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-    meta = object_of(ctx, req["Bucket"], req["Key"])
-    return {"TagSet": tag_set(meta.tags)}
+    meta = object_of(ctx, req["Bucket"], req["Key"], req.get("VersionId"))
+    return {"TagSet": tag_set(meta.tags), **_version_of(meta)}
 
 
 @handles("DeleteObjectTagging")
 async def delete_object_tagging(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-    meta = object_of(ctx, req["Bucket"], req["Key"])
+    meta = object_of(ctx, req["Bucket"], req["Key"], req.get("VersionId"))
     _update(ctx, meta, tags={})
-    return {}
+    return _version_of(meta)
 
 
 # -- ACLs ------------------------------------------------------------------------------------
@@ -427,7 +535,7 @@ async def delete_object_tagging(ctx: RequestContext, req: dict[str, Any]) -> dic
 
 @handles("PutObjectAcl")
 async def put_object_acl(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-    meta = object_of(ctx, req["Bucket"], req["Key"])
+    meta = object_of(ctx, req["Bucket"], req["Key"], req.get("VersionId"))
     _update(ctx, meta, acl=acl_from_request(req, ctx.account_id, OBJECT_ACLS, required=True))
     return {}
 
@@ -435,5 +543,5 @@ async def put_object_acl(ctx: RequestContext, req: dict[str, Any]) -> dict[str, 
 @handles("GetObjectAcl")
 async def get_object_acl(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
     bucket = bucket_of(ctx, req["Bucket"])
-    meta = object_of(ctx, req["Bucket"], req["Key"])
+    meta = object_of(ctx, req["Bucket"], req["Key"], req.get("VersionId"))
     return meta.acl or default_acl(bucket.account)

@@ -24,11 +24,12 @@ from shared.aws.http import HttpRequest, HttpResponse
 from shared.context import RequestContext
 from shared.handlers import Handlers
 
-from .. import errors, notifications, presign
+from .. import cors, errors, notifications, presign, website
 from ..checksums import Digests
 from ..formdata import FormReader, Part, boundary_of, malformed
 from ..names import check_key
 from ..storage import ObjectAttrs, S3Store
+from .common import versioning_of
 
 handles = Handlers("s3")
 
@@ -45,8 +46,14 @@ HEADER_FIELDS = {
 
 
 def unmodelled_operation(req: HttpRequest) -> str | None:
-    """``POST /<bucket>`` without a query string is a browser upload: every modelled POST of S3
-    names a sub-resource (``?delete``, ``?uploads``, ``?restore`` ...)."""
+    """The requests S3 answers that are no model operation: a CORS preflight (any ``OPTIONS``),
+    anything sent to a website endpoint (by its Host), and a browser upload: ``POST /<bucket>``
+    without a query string (every modelled POST of S3 names a sub-resource: ``?delete``,
+    ``?uploads``, ``?restore`` ...)."""
+    if cors.is_preflight(req):
+        return cors.PREFLIGHT
+    if website.is_website_request(req):
+        return website.OPERATION
     if req.method != "POST" or req.query:
         return None
     bucket = req.path.strip("/")
@@ -62,7 +69,8 @@ async def post_object(ctx: RequestContext, req: dict[str, Any]) -> HttpResponse:
     if boundary is None:
         raise errors.precondition_failed("Bucket POST must be of the enclosure-type multipart/form-data")
     store: S3Store = ctx.state
-    if store.bucket(bucket) is None:
+    found = store.bucket(bucket)
+    if found is None:
         raise errors.no_such_bucket(bucket)
     form = FormReader(request.stream, boundary)
     fields, file = await _read_fields(form)
@@ -71,10 +79,17 @@ async def post_object(ctx: RequestContext, req: dict[str, Any]) -> HttpResponse:
     length_range = _authorize(fields, bucket, req.get("Credentials"))
     check_key(key)
     meta = await store.put_object(
-        bucket, key, _file_data(form, length_range), _attrs(fields), verify=_size_check(length_range)
+        bucket,
+        key,
+        _file_data(form, length_range),
+        _attrs(fields),
+        verify=_size_check(length_range),
+        versioning=versioning_of(ctx, found),
     )
     await form.drain()
-    await notifications.object_event(ctx, "s3:ObjectCreated:Post", bucket, key, meta.size, meta.etag)
+    await notifications.object_event(
+        ctx, "s3:ObjectCreated:Post", bucket, key, meta.size, meta.etag, version_id=meta.version_id
+    )
     return _answer(ctx, fields, bucket, key, meta.etag)
 
 

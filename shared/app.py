@@ -52,6 +52,7 @@ RequestRewriter = Callable[[HttpRequest, Settings], HttpRequest]
 UnmodelledRouter = Callable[[HttpRequest], str | None]
 LegacyVerifier = Callable[[HttpRequest, sigv4.Scope, str], None]
 ResponseHook = Callable[[RequestContext, HttpRequest, HttpResponse], None]
+Authorizer = Callable[[RequestContext, str, dict[str, Any], Settings], None]
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,13 @@ class ServiceSpec:
     ``respond`` sees every response (success or error) before it is sent and may add headers to
     it (S3's CORS headers on requests with an ``Origin``); it must be cheap, and if it raises the
     response goes out unchanged.
+
+    ``authorize`` is called with the operation's name and its parsed input after parsing and before
+    the handler (not for ``unmodelled`` requests); it raises ``AwsError`` to refuse the request.
+    A service with ``authorize`` also serves *anonymous* requests (no credentials at all:
+    ``ctx.access_key`` is None) when signatures are enforced: they are not refused as unsigned
+    but left for ``authorize`` to decide (S3 serves what a bucket policy opens to everyone).
+    Requests with credentials are verified as always.
     """
 
     name: str
@@ -83,6 +91,7 @@ class ServiceSpec:
     unmodelled: UnmodelledRouter | None = None
     sigv2: LegacyVerifier | None = None
     respond: ResponseHook | None = None
+    authorize: Authorizer | None = None
 
 
 @dataclass
@@ -227,12 +236,14 @@ class Dispatcher:
                     await _load_body(req, False, receive, ctx)  # the operation is named in the body
                     op = ep.parser.operation_for(req)
                 ctx.operation = op.name
-                if self.settings.enforce_sigv4:
+                if self.settings.enforce_sigv4 and not self._anonymous_allowed(req):
                     # the signature covers the request as sent, before any rewrite
                     checked = dataclasses.replace(req, path=sent.path, headers=sent.headers, host=sent.host)
                     _verify(checked, self.settings, self.spec.sigv2)
                     req.stream = checked.stream  # a streamed body is checked as it is read
                 params = ep.parser.parse(op, req)
+                if self.spec.authorize is not None:
+                    self.spec.authorize(ctx, op.name, params, self.settings)
             else:
                 ctx.operation = unmodelled
                 req.stream = _receive_chunks(receive)
@@ -269,11 +280,23 @@ class Dispatcher:
             ms=round((time.perf_counter() - started) * 1000, 2),
         )
 
+    def _anonymous_allowed(self, req: HttpRequest) -> bool:
+        """A request without any credentials goes on to ``authorize`` instead of being refused as
+        unsigned; one with a malformed ``Authorization`` or presigned query is still refused."""
+        if self.spec.authorize is None or req.headers.get("authorization"):
+            return False
+        return not any(k in _CREDENTIAL_PARAMS for k, _ in req.query)
+
     def _respond(self, ctx: RequestContext, req: HttpRequest, response: HttpResponse) -> None:
         try:
             self.spec.respond(ctx, req, response)  # type: ignore[misc]
         except Exception:
             log.exception("response hook failed", extra={"service": self.spec.name, "op": ctx.operation})
+
+
+_CREDENTIAL_PARAMS = frozenset(
+    {"X-Amz-Credential", "X-Amz-Algorithm", "X-Amz-Signature", "AWSAccessKeyId", "Signature"}
+)
 
 
 def new_request_id() -> str:

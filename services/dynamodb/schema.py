@@ -128,6 +128,15 @@ def index_violations(out: list[str], index: Mapping[str, Any], where: str) -> No
 
 def _constraint_violations(req: Mapping[str, Any]) -> list[str]:
     out = table_name_violations(req["TableName"])
+    missing = [
+        w
+        for m, w in (("KeySchema", "keySchema"), ("AttributeDefinitions", "attributeDefinitions"))
+        if req.get(m) is None
+    ]
+    if missing:  # optional in botocore's model, required by DynamoDB
+        return out + [
+            f"Value null at '{w}' failed to satisfy constraint: Member must not be null" for w in missing
+        ]
     _key_schema_violations(out, req["KeySchema"], "keySchema")
     for i, definition in enumerate(req["AttributeDefinitions"], 1):
         enum_violation(

@@ -9,7 +9,7 @@ from shared.app import ServiceSpec, create_service_app
 from shared.handlers import Handlers
 from shared.settings import Settings
 
-from . import cors, lifecycle, website
+from . import access, cors, lifecycle, website
 from .addressing import rewrite_virtual_host
 from .handlers import handles as operation_handles
 from .handlers.post import unmodelled_operation
@@ -38,6 +38,7 @@ SPEC = ServiceSpec(
     unmodelled=unmodelled_operation,
     sigv2=verify_sigv2,
     respond=cors.add_cors_headers,
+    authorize=access.authorize,  # bucket policies and the public access block
 )
 
 

@@ -232,3 +232,22 @@ def test_s3_xml_payload_missing_required_element_is_malformed_xml(body: bytes) -
     with pytest.raises(AwsError) as err:
         _parse("s3", _req("PUT", "/bucket?tagging", (), body))
     assert (err.value.code, err.value.status) == ("MalformedXML", 400)
+
+
+def test_json_nested_missing_member_names_its_path() -> None:
+    body = b'{"TransactItems": [{"Get": {"Key": {"id": {"S": "a"}}}}]}'
+    with pytest.raises(AwsError) as err:
+        _parse("dynamodb", _req("POST", "/", (("x-amz-target", "DynamoDB_20120810.TransactGetItems"),), body))
+    assert err.value.code == "ValidationException"
+    assert "Value null at 'transactItems.1.member.get.tableName'" in err.value.message
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"TableName": "t", "Key": ' + b"[" * 5000 + b"]" * 5000 + b"}", b'{"TableName": "t", "Limit": 1e999}'],
+    ids=["deep", "infinite"],
+)
+def test_json_pathological_bodies_are_client_errors(body: bytes) -> None:
+    with pytest.raises(AwsError) as err:
+        _parse("dynamodb", _req("POST", "/", (("x-amz-target", "DynamoDB_20120810.Query"),), body))
+    assert err.value.status == 400

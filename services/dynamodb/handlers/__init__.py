@@ -2,7 +2,7 @@
 
 from shared.handlers import Handlers
 
-from . import batches, items, meta, query, tables, transactions
+from . import batches, items, meta, partiql, query, streams, tables, transactions
 
 handles = Handlers("dynamodb")
 handles.include(tables.handles)
@@ -11,3 +11,5 @@ handles.include(items.handles)
 handles.include(query.handles)
 handles.include(batches.handles)
 handles.include(transactions.handles)
+handles.include(streams.handles)
+handles.include(partiql.handles)

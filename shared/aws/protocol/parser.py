@@ -52,6 +52,19 @@ class ParseError(ValueError):
     """A value that does not fit its shape; each parser turns it into its protocol's error."""
 
 
+class MissingMember(ParseError):
+    """A required member of a nested structure is absent; ``path`` names it as AWS does."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"missing required member {path}")
+        self.path = path
+
+
+def _join(path: str, name: str) -> str:
+    name = name[:1].lower() + name[1:]
+    return f"{path}.{name}" if path else name
+
+
 def parse_timestamp(value: Any) -> datetime:
     """Any of AWS's timestamp forms (epoch seconds, ISO 8601, RFC 822) as an aware UTC datetime."""
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -162,8 +175,12 @@ class RequestParser:
             return {}
         try:
             params = self._parse(op, shape, req)
+        except MissingMember as exc:
+            raise self._missing_nested(exc.path) from exc
         except ParseError as exc:
             raise self._bad_input(str(exc)) from exc
+        except RecursionError as exc:
+            raise self._bad_input("the request is nested too deeply") from exc
         missing = _missing_required(shape, params)
         if missing:
             raise self._missing(shape, missing)
@@ -174,6 +191,15 @@ class RequestParser:
 
     def _bad_input(self, message: str) -> AwsError:
         return AwsError("SerializationException", message, 400)
+
+    def _missing_nested(self, path: str) -> AwsError:
+        """A required member of a nested structure is absent (``path`` as AWS writes it)."""
+        return AwsError(
+            "ValidationException",
+            f"1 validation error detected: Value null at '{path}' failed to satisfy constraint: "
+            "Member must not be null",
+            400,
+        )
 
     def _missing(self, shape: StructureShape, names: list[str]) -> AwsError:
         """AWS's validation wording for absent required members (botocore never sends these)."""
@@ -328,7 +354,9 @@ class EC2RequestParser(QueryRequestParser):
 class JsonValueMixin:
     """Reads a decoded JSON document into model members (names, blobs, timestamps)."""
 
-    def _json(self, shape: Shape, value: Any) -> Any:
+    def _json(self, shape: Shape, value: Any, path: str = "") -> Any:
+        """``value`` read as ``shape``; ``path`` is where it sits (``transactItems.1.member.get``),
+        for the error a missing required member gets (the top level is checked by ``parse``)."""
         if value is None:
             return None
         kind = shape.type_name
@@ -341,17 +369,32 @@ class JsonValueMixin:
             for name, member in shape.members.items():
                 wire = member.serialization.get("name", name)
                 if wire in value and value[wire] is not None:
-                    out[name] = self._json(member, value[wire])
+                    out[name] = self._json(member, value[wire], _join(path, name))
+            if path:
+                missing = _missing_required(shape, out)
+                if missing:
+                    raise MissingMember(_join(path, missing[0]))
             return out
         if kind == "list":
             if not isinstance(value, list):
                 raise ParseError(f"expected a list for {shape.name}")
-            return [self._json(shape.member, item) for item in value]
+            return [
+                self._json_element(shape.member, item, f"{path}.{i}.member")
+                for i, item in enumerate(value, 1)
+            ]
         if kind == "map":
             if not isinstance(value, dict):
                 raise ParseError(f"expected a map for {shape.name}")
-            return {k: self._json(shape.value, v) for k, v in value.items()}
+            return {k: self._json_element(shape.value, v, f"{path}.{k}") for k, v in value.items()}
+        if kind in ("float", "double") and isinstance(value, float) and not math.isfinite(value):
+            raise ParseError("numbers must be finite (write NaN and infinities as strings)")
         return scalar(shape, value)
+
+    def _json_element(self, shape: Shape, value: Any, path: str) -> Any:
+        """A list element or map value: ``null`` is not a value there."""
+        if value is None:
+            raise MissingMember(path)
+        return self._json(shape, value, path)
 
     @staticmethod
     def _load_json(body: bytes) -> Any:
@@ -391,6 +434,11 @@ class JSONRequestParser(JsonValueMixin, RequestParser):
             wire = shape.members[names[0]].serialization.get("name", names[0])
             return AwsError("MissingParameter", f"The request must contain the parameter {wire}.", 400)
         return super()._missing(shape, names)
+
+    def _missing_nested(self, path: str) -> AwsError:
+        if self.model.metadata.get("awsQueryCompatible") is not None:
+            return AwsError("MissingParameter", f"The request must contain the parameter {path}.", 400)
+        return super()._missing_nested(path)
 
 
 # --------------------------------------------------------------------------- rest

@@ -1,0 +1,230 @@
+"""Bucket policies and the public access block, enforced: the S3 app in process (through ASGI)
+with ``enforce_access`` or ``enforce_sigv4`` on, so the shared fleet keeps serving unsigned
+requests; and the fleet's default (anonymous access open, BlockPublicPolicy checked on Put)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from services.s3.app import create_app
+from shared.settings import Settings
+
+ENDPOINT = "http://localhost:4566"
+OWNER = ("test", "test")  # maps to account 000000000000, the bucket's owner
+OTHER = ("111122223333", "other-secret")  # a 12-digit key is its own account
+ANON = None
+
+Call = Callable[..., Awaitable[httpx.Response]]
+
+
+def policy(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def allow(principal: Any, action: Any, resource: Any, **extra: Any) -> dict[str, Any]:
+    return {"Effect": "Allow", "Principal": principal, "Action": action, "Resource": resource, **extra}
+
+
+def deny(principal: Any, action: Any, resource: Any, **extra: Any) -> dict[str, Any]:
+    return {"Effect": "Deny", "Principal": principal, "Action": action, "Resource": resource, **extra}
+
+
+PUBLIC_READ = allow("*", "s3:GetObject", "arn:aws:s3:::pub/public/*")
+PUBLIC_LIST = allow(
+    {"AWS": "*"}, "s3:ListBucket", "arn:aws:s3:::pub", Condition={"StringLike": {"s3:prefix": "public/*"}}
+)
+
+
+def code_of(response: httpx.Response) -> str | None:
+    if "<Code>" not in response.text:
+        return None
+    return response.text.split("<Code>", 1)[1].split("</Code>", 1)[0]
+
+
+def run(settings: Settings, scenario: Callable[[Call], Awaitable[None]]) -> None:
+    """Serve the app in process and run ``scenario(call)``; ``call(who, method, path, body=...)``
+    sends the request anonymously (``ANON``) or SigV4-signed by ``who``'s (key, secret)."""
+    app = create_app(settings)
+
+    async def main() -> None:
+        async with app.api.router.lifespan_context(app.api):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url=ENDPOINT) as http:
+
+                async def call(who: tuple[str, str] | None, method: str, path: str, body: bytes = b"") -> Any:
+                    url = f"{ENDPOINT}{path}"
+                    headers: dict[str, str] = {}
+                    if who is not None:
+                        request = AWSRequest(method=method, url=url, data=body)
+                        S3SigV4Auth(Credentials(*who), "s3", "us-east-1").add_auth(request)
+                        headers = dict(request.headers.items())
+                    return await http.request(method, url, content=body, headers=headers)
+
+                await scenario(call)
+
+    asyncio.run(main())
+
+
+def settings_for(tmp_path: Any, **kwargs: Any) -> Settings:
+    return Settings(
+        service="s3",
+        data_dir=tmp_path,
+        credentials=dict([OWNER, OTHER]),
+        log_level="WARNING",
+        **kwargs,
+    )
+
+
+async def setup_bucket(call: Call, bucket_policy: str | None = None) -> None:
+    assert (await call(OWNER, "PUT", "/pub")).status_code == 200
+    for key in ("public/a.txt", "public/secret.txt", "private/b.txt"):
+        assert (await call(OWNER, "PUT", f"/pub/{key}", key.encode())).status_code == 200
+    if bucket_policy is not None:
+        assert (await call(OWNER, "PUT", "/pub?policy", bucket_policy.encode())).is_success
+
+
+async def status(call: Call, who: tuple[str, str] | None, method: str, path: str, body: bytes = b"") -> int:
+    response = await call(who, method, path, body)
+    if response.status_code == 403:
+        assert (code_of(response), "<Message>Access Denied</Message>" in response.text) == (
+            "AccessDenied",
+            True,
+        )
+    return response.status_code
+
+
+# -- enforce_access: anonymous requests need a public policy ------------------------------------
+
+
+def test_anonymous_access_follows_the_policy(tmp_path) -> None:
+    async def scenario(call: Call) -> None:
+        await setup_bucket(call)
+        assert await status(call, ANON, "GET", "/pub/public/a.txt") == 403  # no policy: private
+        doc = policy(PUBLIC_READ, PUBLIC_LIST, deny("*", "s3:GetObject", "arn:aws:s3:::pub/public/secret*"))
+        assert (await call(OWNER, "PUT", "/pub?policy", doc.encode())).is_success
+
+        got = await call(ANON, "GET", "/pub/public/a.txt")
+        assert (got.status_code, got.content) == (200, b"public/a.txt")
+        assert await status(call, ANON, "HEAD", "/pub/public/a.txt") == 200
+        assert await status(call, ANON, "GET", "/pub/public/secret.txt") == 403  # the Deny wins
+        assert await status(call, ANON, "GET", "/pub/private/b.txt") == 403  # outside the resource
+        assert await status(call, ANON, "PUT", "/pub/public/new.txt", b"x") == 403  # not the action
+        assert await status(call, ANON, "DELETE", "/pub/public/a.txt") == 403
+        assert await status(call, ANON, "GET", "/pub?list-type=2&prefix=public/") == 200  # the condition
+        assert await status(call, ANON, "GET", "/pub?list-type=2") == 403
+        assert await status(call, ANON, "GET", "/pub?policy") == 403
+        assert await status(call, ANON, "GET", "/") == 403  # ListBuckets: no bucket, no policy
+        assert await status(call, ANON, "PUT", "/anon-bucket") == 403
+        assert await status(call, ANON, "GET", "/missing/key") == 403  # no bucket: nothing public
+
+        assert await status(call, OWNER, "GET", "/pub/private/b.txt") == 200  # signed: no Allow needed
+        assert await status(call, OWNER, "GET", "/pub/public/secret.txt") == 403  # "*" denies everyone
+
+    run(settings_for(tmp_path, extra={"enforce_access": "1"}), scenario)
+
+
+def test_deny_for_another_account_and_owner_keeps_the_policy(tmp_path) -> None:
+    other = {"AWS": f"arn:aws:iam::{OTHER[0]}:root"}
+    doc = policy(
+        deny(other, "s3:*", "arn:aws:s3:::pub/private/*"), deny({"AWS": OTHER[0]}, "s3:PutObject", "*")
+    )
+
+    async def scenario(call: Call) -> None:
+        await setup_bucket(call, doc)
+        assert await status(call, OTHER, "GET", "/pub/public/a.txt") == 200
+        assert await status(call, OTHER, "GET", "/pub/private/b.txt") == 403
+        assert await status(call, OTHER, "PUT", "/pub/public/c.txt", b"c") == 403
+        assert await status(call, OWNER, "GET", "/pub/private/b.txt") == 200
+
+        lockout = policy(deny("*", "s3:*", ["arn:aws:s3:::pub", "arn:aws:s3:::pub/*"]))
+        assert (await call(OWNER, "PUT", "/pub?policy", lockout.encode())).is_success
+        assert await status(call, OWNER, "GET", "/pub/public/a.txt") == 403
+        assert await status(call, OWNER, "GET", "/pub?policy") == 200  # the owner can still repair it
+        assert await status(call, OTHER, "DELETE", "/pub?policy") == 403
+        assert await status(call, OWNER, "DELETE", "/pub?policy") in (200, 204)
+        assert await status(call, OWNER, "GET", "/pub/public/a.txt") == 200
+
+    run(settings_for(tmp_path, extra={"enforce_access": "1"}), scenario)
+
+
+def test_public_access_block(tmp_path) -> None:
+    def block(**flags: bool) -> bytes:
+        inner = "".join(f"<{name}>{str(v).lower()}</{name}>" for name, v in flags.items())
+        return f"<PublicAccessBlockConfiguration>{inner}</PublicAccessBlockConfiguration>".encode()
+
+    async def scenario(call: Call) -> None:
+        await setup_bucket(call, policy(PUBLIC_READ))
+        assert await status(call, ANON, "GET", "/pub/public/a.txt") == 200
+        put_block = await call(OWNER, "PUT", "/pub?publicAccessBlock", block(RestrictPublicBuckets=True))
+        assert put_block.is_success
+        assert await status(call, ANON, "GET", "/pub/public/a.txt") == 403  # public policy set aside
+        assert await status(call, OWNER, "GET", "/pub/public/a.txt") == 200
+
+        put_block = await call(OWNER, "PUT", "/pub?publicAccessBlock", block(BlockPublicPolicy=True))
+        assert put_block.is_success
+        assert await status(call, OWNER, "PUT", "/pub?policy", policy(PUBLIC_READ).encode()) == 403
+        private = policy(allow({"AWS": OTHER[0]}, "s3:GetObject", "arn:aws:s3:::pub/*"))
+        assert await status(call, OWNER, "PUT", "/pub?policy", private.encode()) in (200, 204)
+        assert await status(call, ANON, "GET", "/pub/public/a.txt") == 403  # no public Allow left
+
+    run(settings_for(tmp_path, extra={"enforce_access": "1"}), scenario)
+
+
+def test_enforced_signatures_let_anonymous_requests_reach_the_policy(tmp_path) -> None:
+    async def scenario(call: Call) -> None:
+        await setup_bucket(call, policy(PUBLIC_READ))
+        assert await status(call, ANON, "GET", "/pub/public/a.txt") == 200
+        assert await status(call, ANON, "GET", "/pub/private/b.txt") == 403
+        assert await status(call, OWNER, "GET", "/pub/private/b.txt") == 200
+        forged = await call(("test", "wrong"), "GET", "/pub/public/a.txt")
+        assert (forged.status_code, code_of(forged)) == (403, "SignatureDoesNotMatch")
+
+    run(settings_for(tmp_path, enforce_sigv4=True), scenario)
+
+
+def test_not_enforced_by_default_but_block_public_policy_is(tmp_path) -> None:
+    async def scenario(call: Call) -> None:
+        await setup_bucket(call, policy(deny("*", "s3:GetObject", "arn:aws:s3:::pub/*")))
+        assert await status(call, ANON, "GET", "/pub/private/b.txt") == 200
+        assert await status(call, ANON, "GET", "/") == 200
+        pab = b"<PublicAccessBlockConfiguration><BlockPublicPolicy>true</BlockPublicPolicy></PublicAccessBlockConfiguration>"
+        assert (await call(OWNER, "PUT", "/pub?publicAccessBlock", pab)).status_code == 200
+        assert await status(call, OWNER, "PUT", "/pub?policy", policy(PUBLIC_READ).encode()) == 403
+
+    run(settings_for(tmp_path), scenario)
+
+
+# -- the shared fleet: enforcement is off --------------------------------------------------------
+
+
+def test_fleet_serves_anonymous_requests_and_blocks_public_policies(aws, endpoint) -> None:
+    s3 = aws("s3")
+    bucket = f"access-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"open")
+    assert httpx.get(f"{endpoint}/{bucket}/k").content == b"open"
+
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={"BlockPublicPolicy": True, "RestrictPublicBuckets": True},
+    )
+    public = policy(allow("*", "s3:GetObject", f"arn:aws:s3:::{bucket}/*"))
+    with pytest.raises(s3.exceptions.ClientError) as err:
+        s3.put_bucket_policy(Bucket=bucket, Policy=public)
+    assert err.value.response["Error"]["Code"] == "AccessDenied"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    s3.delete_public_access_block(Bucket=bucket)
+    s3.put_bucket_policy(Bucket=bucket, Policy=public)
+    s3.delete_bucket_policy(Bucket=bucket)
+    s3.delete_object(Bucket=bucket, Key="k")
+    s3.delete_bucket(Bucket=bucket)

@@ -37,3 +37,16 @@ def function_not_found(arn: str) -> AwsError:
 def unsupported(what: str) -> AwsError:
     """Something valid that Flotilla does not do yet: say so rather than pretend."""
     return invalid_parameter(f"Flotilla does not support {what} yet.")
+
+
+def request_too_large(limit: int) -> AwsError:
+    return AwsError(
+        "RequestTooLargeException",
+        f"Request must be smaller than {limit} bytes for the InvokeFunction operation",
+        413,
+        fields=USER,
+    )
+
+
+def invalid_request_content(message: str) -> AwsError:
+    return AwsError("InvalidRequestContentException", message, 400, fields=USER)

@@ -18,14 +18,20 @@ from typing import Any
 from shared.records import RecordStore
 from shared.settings import Settings
 
+from .executors import create_executor
+from .invoke import Invoker
+
 FUNCTION = "function"
 
 
 class LambdaStore:
+    """The service's state: function records and code, and (when running) the invoker that runs code."""
+
     def __init__(self, root: Path, external_url: str = "http://localhost:4566") -> None:
         self.root = root
         self.external_url = external_url.rstrip("/")
         self.records = RecordStore(root / "records.db")
+        self.invoker: Invoker | None = None
 
     def close(self) -> None:
         self.records.close()
@@ -74,10 +80,27 @@ class LambdaStore:
         return True
 
 
+def create_invoker(settings: Settings) -> Invoker:
+    """The invoker as configured: ``FLOTILLA_LAMBDA_EXECUTOR`` (``local``), ``FLOTILLA_LAMBDA_IDLE_SECONDS``
+    (300), ``FLOTILLA_LAMBDA_RUNTIME_API_HOST`` (``127.0.0.1``: where Runtime API servers listen),
+    ``FLOTILLA_LAMBDA_PYTHON`` (the Python of local runtimes; the service's own by default)."""
+    extra = settings.extra
+    return Invoker(
+        settings.service_dir,
+        create_executor(extra.get("executor", "local"), {"python": extra.get("python", "")}),
+        idle_seconds=float(extra.get("idle_seconds", "300")),
+        endpoint_url=settings.external_url,
+        bind=extra.get("runtime_api_host", "127.0.0.1"),
+    )
+
+
 @asynccontextmanager
 async def open_state(settings: Settings) -> AsyncIterator[LambdaStore]:
     store = LambdaStore(settings.service_dir, settings.external_url)
+    store.invoker = create_invoker(settings)
+    await store.invoker.start()
     try:
         yield store
     finally:
+        await store.invoker.close()
         store.close()

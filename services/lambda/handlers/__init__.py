@@ -2,7 +2,8 @@
 
 from shared.handlers import Handlers
 
-from . import functions
+from . import functions, invoke
 
 handles = Handlers("lambda")
 handles.include(functions.handles)
+handles.include(invoke.handles)

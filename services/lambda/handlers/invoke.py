@@ -1,0 +1,119 @@
+"""Invoke: run the function's code (RequestResponse), queue it (Event), or only check (DryRun)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from shared.context import RequestContext
+from shared.handlers import Handlers
+
+from .. import errors
+from ..executors import UnsupportedRuntime
+from ..invoke import UNHANDLED, Invoker, Target, tail
+from .common import function_record, store
+
+handles = Handlers("lambda")
+
+SYNC_LIMIT = 6 * 1024 * 1024  # 6291456 bytes
+ASYNC_LIMIT = 256 * 1024
+RESPONSE_LIMIT = 6291556  # what Lambda allows a function to return (a little over 6 MB)
+
+
+@handles("Invoke")
+async def invoke(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+    doc = function_record(ctx, req["FunctionName"], req.get("Qualifier"))
+    kind = req.get("InvocationType") or "RequestResponse"
+    payload = await read_payload(req.get("Payload"), ASYNC_LIMIT if kind == "Event" else SYNC_LIMIT)
+    client_context = decode_client_context(req.get("ClientContext"))
+    if kind == "DryRun":
+        return {"StatusCode": 204}
+    config = doc["Configuration"]
+    target = Target(
+        ctx.account_id,
+        ctx.region,
+        config,
+        store(ctx).code_path(ctx.account_id, ctx.region, config["FunctionName"], doc["CodeHex"]),
+    )
+    try:
+        invoker(ctx).executor.check(config["Runtime"])
+    except UnsupportedRuntime as err:
+        raise errors.unsupported(str(err)) from None
+    if kind == "Event":
+        invoker(ctx).submit(target, payload)
+        return {"StatusCode": 202}
+    outcome = await invoker(ctx).invoke(target, payload, client_context=client_context)
+    result, function_error = outcome.payload, outcome.function_error
+    if len(result) > RESPONSE_LIMIT:
+        result, function_error = response_too_large(), UNHANDLED
+    out: dict[str, Any] = {"StatusCode": 200, "Payload": result, "ExecutedVersion": config["Version"]}
+    if function_error:
+        out["FunctionError"] = function_error
+    if req.get("LogType") == "Tail":
+        out["LogResult"] = base64.b64encode(tail(outcome.log)).decode()
+    return out
+
+
+def invoker(ctx: RequestContext) -> Invoker:
+    runner = store(ctx).invoker
+    if runner is None:
+        raise errors.unsupported("invoking functions in this process")
+    return runner
+
+
+async def read_payload(body: bytes | AsyncIterator[bytes] | None, limit: int) -> bytes:
+    """The request's payload (``{}`` when empty), read no further than Lambda's limit.
+
+    Lambda refuses payloads over its limits (413) and payloads that are not JSON (400). The model's
+    blob payload arrives as a stream, so a 100 MB body is refused after 6 MB, not buffered.
+    """
+    if body is None or isinstance(body, bytes):
+        payload = body or b""
+    else:
+        parts: list[bytes] = []
+        size = 0
+        async for chunk in body:
+            size += len(chunk)
+            if size > limit:
+                raise errors.request_too_large(limit)
+            parts.append(chunk)
+        payload = b"".join(parts)
+    if len(payload) > limit:
+        raise errors.request_too_large(limit)
+    if not payload.strip():
+        return b"{}"
+    check_json(payload)
+    return payload
+
+
+def check_json(payload: bytes) -> None:
+    try:
+        json.loads(payload)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise errors.invalid_request_content(f"Could not parse request body into json: {err}") from None
+
+
+def decode_client_context(value: str | None) -> str | None:
+    """``X-Amz-Client-Context`` is base64 JSON; the runtime gets the JSON itself."""
+    if not value:
+        return None
+    try:
+        text = base64.b64decode(value, validate=True).decode()
+        json.loads(text)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise errors.invalid_request_content(
+            "Client context must be a valid Base64-encoded JSON object."
+        ) from None
+    return json.dumps(json.loads(text), separators=(",", ":"))
+
+
+def response_too_large() -> bytes:
+    return json.dumps(
+        {
+            "errorMessage": f"Response payload size exceeded maximum allowed payload size ({RESPONSE_LIMIT} bytes).",
+            "errorType": "Function.ResponseSizeTooLarge",
+        }
+    ).encode()

@@ -1,0 +1,178 @@
+"""Invoking Python functions through the gateway with boto3: the code really runs (local executor)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import time
+import uuid
+import zipfile
+
+import pytest
+
+ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+
+CODE = """
+import json, os, time
+
+count = 0
+
+
+def handler(event, context):
+    global count
+    count += 1
+    action = event.get("action")
+    if action == "raise":
+        raise ValueError("boom: " + event.get("why", ""))
+    if action == "print":
+        print("hello from the function", event.get("n"))
+        return "printed"
+    if action == "env":
+        return {k: os.environ.get(k) for k in event["keys"]}
+    if action == "sleep":
+        time.sleep(event["seconds"])
+        return "slept"
+    if action == "count":
+        return count
+    if action == "context":
+        return {"id": context.aws_request_id, "arn": context.invoked_function_arn,
+                "remaining": context.get_remaining_time_in_millis()}
+    if action == "s3":
+        import boto3
+        s3 = boto3.client("s3")
+        s3.put_object(Bucket=event["bucket"], Key="from-lambda", Body=b"written by lambda")
+        return s3.get_object(Bucket=event["bucket"], Key="from-lambda")["Body"].read().decode()
+    return {"echo": event}
+"""
+
+
+def make_zip(source: str = CODE) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        archive.writestr("app.py", source)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def lam(aws):
+    return aws("lambda")
+
+
+def create(lam, **extra) -> str:
+    name = f"run-{uuid.uuid4().hex[:10]}"
+    params = {
+        "Runtime": "python3.11",
+        "Role": ROLE,
+        "Handler": "app.handler",
+        "Code": {"ZipFile": make_zip()},
+    }
+    lam.create_function(FunctionName=name, **{**params, **extra})
+    return name
+
+
+@pytest.fixture(scope="module")
+def fn(lam) -> str:
+    return create(lam, Environment={"Variables": {"GREETING": "hi"}}, MemorySize=256)
+
+
+def call(lam, name: str, event: dict, **kwargs) -> tuple[dict, object]:
+    out = lam.invoke(FunctionName=name, Payload=json.dumps(event).encode(), **kwargs)
+    body = out["Payload"].read()
+    return out, json.loads(body) if body else None
+
+
+def test_returns_value(lam, fn):
+    out, result = call(lam, fn, {"a": [1, 2]})
+    assert out["StatusCode"] == 200
+    assert result == {"echo": {"a": [1, 2]}}
+    assert out["ExecutedVersion"] == "$LATEST"
+    assert "FunctionError" not in out
+
+
+def test_handler_error_is_unhandled_with_payload(lam, fn):
+    out, result = call(lam, fn, {"action": "raise", "why": "x"})
+    assert out["StatusCode"] == 200
+    assert out["FunctionError"] == "Unhandled"
+    assert result["errorMessage"] == "boom: x"
+    assert result["errorType"] == "ValueError"
+    assert isinstance(result["stackTrace"], list)
+
+
+def test_log_tail(lam, fn):
+    out, result = call(lam, fn, {"action": "print", "n": 7}, LogType="Tail")
+    assert result == "printed"
+    logs = base64.b64decode(out["LogResult"]).decode()
+    assert "hello from the function 7" in logs
+    assert logs.startswith("START RequestId:") or "START RequestId:" in logs
+    assert "REPORT RequestId:" in logs
+
+
+def test_env_vars(lam, fn, endpoint):
+    keys = ["GREETING", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_REGION",
+            "AWS_LAMBDA_FUNCTION_VERSION", "_HANDLER", "AWS_ENDPOINT_URL", "LAMBDA_TASK_ROOT"]  # fmt: skip
+    _, env = call(lam, fn, {"action": "env", "keys": keys})
+    assert env["GREETING"] == "hi"
+    assert env["AWS_LAMBDA_FUNCTION_NAME"] == fn
+    assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256"
+    assert env["AWS_REGION"] == "us-east-1"
+    assert env["AWS_LAMBDA_FUNCTION_VERSION"] == "$LATEST"
+    assert env["_HANDLER"] == "app.handler"
+    assert env["AWS_ENDPOINT_URL"].startswith("http://localhost:")
+    assert env["LAMBDA_TASK_ROOT"]
+
+
+def test_context(lam, fn):
+    out, ctx = call(lam, fn, {"action": "context"})
+    assert ctx["arn"].endswith(f":function:{fn}")
+    assert 0 < ctx["remaining"] <= 3000
+    assert len(ctx["id"]) == 36
+
+
+def test_warm_reuse_keeps_module_state(lam):
+    name = create(lam)
+    _, first = call(lam, name, {"action": "count"})
+    _, second = call(lam, name, {"action": "count"})
+    assert (first, second) == (1, 2)
+
+
+def test_timeout_kills_and_reports(lam):
+    name = create(lam, Timeout=1)
+    started = time.monotonic()
+    out, result = call(lam, name, {"action": "sleep", "seconds": 3})
+    assert time.monotonic() - started < 2.9
+    assert out["FunctionError"] == "Unhandled"
+    assert result["errorMessage"].endswith("Task timed out after 1.00 seconds")
+    # the killed environment is replaced: the function still answers, from a fresh process
+    _, count = call(lam, name, {"action": "count"})
+    assert count == 1
+
+
+def test_calls_s3_through_the_fleet(lam, aws):
+    bucket = f"from-lambda-{uuid.uuid4().hex[:8]}"
+    aws("s3").create_bucket(Bucket=bucket)
+    name = create(lam, Timeout=20)
+    out, result = call(lam, name, {"action": "s3", "bucket": bucket})
+    assert "FunctionError" not in out, result
+    assert result == "written by lambda"
+    body = aws("s3").get_object(Bucket=bucket, Key="from-lambda")["Body"].read()
+    assert body == b"written by lambda"
+
+
+def test_import_error_is_reported(lam):
+    name = create(lam, Handler="missing.handler")
+    out, result = call(lam, name, {})
+    assert out["FunctionError"] == "Unhandled"
+    assert result["errorType"] == "Runtime.ImportModuleError"
+    assert "missing" in result["errorMessage"]
+
+
+def test_dry_run_event_and_limits(lam, fn):
+    assert lam.invoke(FunctionName=fn, InvocationType="DryRun")["StatusCode"] == 204
+    assert lam.invoke(FunctionName=fn, InvocationType="Event", Payload=b"{}")["StatusCode"] == 202
+    with pytest.raises(lam.exceptions.RequestTooLargeException):
+        lam.invoke(FunctionName=fn, Payload=b'"' + b"x" * (6 * 1024 * 1024) + b'"')
+    with pytest.raises(lam.exceptions.InvalidRequestContentException):
+        lam.invoke(FunctionName=fn, Payload=b"not json")
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.invoke(FunctionName="no-such-function", Payload=b"{}")

@@ -37,15 +37,15 @@ def measure(client: Any, pids: dict[str, int], size: int = 64 * MiB) -> dict[str
 
     out: dict[str, Any] = {"size_mib": size // MiB, "processes": {name: {} for name in pids}}
     for op, call in (("put", put), ("get", get)):
-        reset = {name: _reset_peak(pid) for name, pid in pids.items()}
-        before = {name: _status(pid) for name, pid in pids.items()}
+        reset = {name: reset_peak(pid) for name, pid in pids.items()}
+        before = {name: rss(pid) for name, pid in pids.items()}
         try:
             call()
         except Exception as err:  # noqa: BLE001 - reported in the table, not fatal
             out["error"] = f"{op}: {type(err).__name__}: {err}"[:300]
             break
         for name, pid in pids.items():
-            after = _status(pid)
+            after = rss(pid)
             out["processes"][name].update(
                 {
                     f"{op}_peak_mib": round(after["VmHWM"] - before[name]["VmRSS"], 1),
@@ -56,7 +56,7 @@ def measure(client: Any, pids: dict[str, int], size: int = 64 * MiB) -> dict[str
     return out
 
 
-def _reset_peak(pid: int) -> bool:
+def reset_peak(pid: int) -> bool:
     try:
         Path(f"/proc/{pid}/clear_refs").write_text("5")
         return True
@@ -64,7 +64,7 @@ def _reset_peak(pid: int) -> bool:
         return False
 
 
-def _status(pid: int) -> dict[str, float]:
+def rss(pid: int) -> dict[str, float]:
     """VmRSS and VmHWM of ``pid`` in MiB."""
     fields: dict[str, float] = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

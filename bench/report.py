@@ -1,4 +1,4 @@
-"""The human-readable report: one table per part, ratios vs moto, and the targets from issues 2 and 4."""
+"""The human-readable report: one table per part, ratios vs moto, and the targets from issues 2, 4, 5 and 6."""
 
 from __future__ import annotations
 
@@ -11,20 +11,41 @@ GOAL_MEMORY_MIB = 32  # RSS growth per process for a 64 MiB object
 GOAL_SQS_VS_MOTO = 3.0  # SQS ops/s through the gateway at 8 threads, as a multiple of moto's
 GOAL_SQS_THREADS = 8
 GOAL_LONGPOLL_MS = 50.0  # long-poll wake-up latency at p50 through the gateway
+GOAL_VS_MOTO_THREADS = 8  # issues 5 and 6: 1 KiB S3 / DynamoDB item ops at 8 threads ...
+GOAL_VS_MOTO = 3.0  # ... at least this multiple of moto's ops/s through the gateway
+GOAL_LARGE_MB_S = 300.0  # 256 MiB PutObject / GetObject through the gateway, MB/s (10^6 B)
+GOAL_LARGE_RSS_MIB = 64.0  # S3 process RSS growth during it
+GOAL_LIST_PAGE_MS = 50.0  # every ListObjectsV2 page (1,000 keys) over 100,000 keys
+GOAL_LIST_KEYS = 100_000
+GOAL_QUERY_MS = 30.0  # p50 of a Query returning 1,000 items from a 100,000-item table
+GOAL_QUERY_ITEMS = 100_000
 
 
 def render(results: dict[str, Any]) -> str:
     notes: list[str] = []
-    parts = [_header(results), _boto_table(results, notes)]
+    parts = [_header(results)]
+    if results.get("boto"):
+        parts.append(_boto_table(results, notes))
     if "wrk" in results:
         parts.append(_wrk_table(results["wrk"], notes))
     if "memory" in results:
         parts.append(_memory_table(results["memory"], notes))
     if "longpoll" in results:
         parts.append(_longpoll_table(results["longpoll"], notes))
+    if "s3_large" in results:
+        parts.append(_large_table(results["s3_large"], notes))
+    if "listing" in results:
+        parts.append(_listing_table(results["listing"], notes))
+    if "query" in results:
+        parts.append(_query_table(results["query"], notes))
+    services = results["settings"].get("services", ())
     parts.append(_goals(results))
-    if "sqs" in results["settings"].get("services", ()):
+    if "sqs" in services:
         parts.append(_sqs_goals(results))
+    if "s3" in services:
+        parts.append(_s3_goals(results))
+    if "dynamodb" in services:
+        parts.append(_dynamodb_goals(results))
     if notes:
         parts.append("Errors:\n" + "\n".join(f"  [{i}] {n}" for i, n in enumerate(notes, 1)))
     return "\n\n".join(parts)
@@ -151,6 +172,75 @@ def _longpoll_table(longpoll: dict[str, dict], notes: list[str]) -> str:
     return "\n".join(lines)
 
 
+# -- large object, listing, query (issues 5 and 6) -------------------------------------------
+
+
+def _large_table(large: dict[str, dict], notes: list[str]) -> str:
+    size = next((r["size_mib"] for r in large.values() if "size_mib" in r), "?")
+    head = (
+        f"{f'{size} MiB object':<26}{'Put MB/s':>10}{'Get MB/s':>10}"
+        f"{'Put RSS peak':>14}{'Get RSS peak':>14}{'RSS after':>12}"
+    )
+    lines = [head, "-" * len(head)]
+    for target in (t for t in TARGETS if t in large):
+        res = large[target]
+        rates = [_num(res.get(op, {}).get("mb_per_s")) for op in ("put", "get")]
+        mark = _note(notes, f"{size} MiB {target}: {res['error']}") if res.get("error") else ""
+        for n, (proc, p) in enumerate(res.get("processes", {}).items()):
+            cells = [_num(p.get(f"{op}_peak_mib"), " MiB") for op in ("put", "get")]
+            cells.append(_num(p.get("rss_after_mib"), " MiB"))
+            flag = "" if p.get("peak_reset", True) else " (peak not reset: upper bound)"
+            shown = rates if n == 0 else ["", ""]
+            lines.append(
+                f"{target + ' / ' + proc:<26}" + "".join(f"{c:>10}" for c in shown)
+                + "".join(f"{c:>14}" for c in cells[:2]) + f"{cells[2]:>12}{flag}{mark if n == 0 else ''}"
+            )  # fmt: skip
+    lines.append("(MB/s = 10^6 bytes/s; PutObject body streamed from a file, GetObject read in 1 MiB chunks;"
+                 " boto3 with UNSIGNED-PAYLOAD and no checksums, so the client does not hash the body)")  # fmt: skip
+    return "\n".join(lines)
+
+
+def _latency_table(title: str, part: dict[str, Any], notes: list[str], count_key: str) -> list[str]:
+    """Rows of boto3-call and bare-HTTP p50/p99/max ms per target, for the listing and the query."""
+    head = f"{title:<40}{'n':>5}{'call p50':>10}{'p99':>9}{'max':>9}{'HTTP p50':>10}{'p99':>9}{'max':>9}"
+    lines = [head, "-" * len(head)]
+    for target in (t for t in TARGETS if t in part["targets"]):
+        res = part["targets"][target]
+        if res.get("error"):
+            lines.append(f"{target:<40}{'ERROR' + _note(notes, f'{title} {target}: ' + res['error']):>5}")
+            continue
+        call, http = res["call"], res["http"]
+        cells = [_num(call[k]) for k in ("p50_ms", "p99_ms", "max_ms")]
+        cells += [_num(http[k]) for k in ("p50_ms", "p99_ms", "max_ms")]
+        widths = (10, 9, 9, 10, 9, 9)
+        lines.append(
+            f"{target:<40}{call['n']:>5}" + "".join(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True))
+        )
+    fills = ", ".join(
+        f"{server} in {f['seconds']:.1f} s ({f[count_key + '_per_s']:,}/s)"
+        for server, f in part["fill"].items()
+        if f.get("seconds") is not None
+    )
+    lines.append(
+        f"(ms; call = the boto3 call including botocore's parsing, HTTP = request sent to body read; filled {fills})"
+    )
+    return lines
+
+
+def _listing_table(listing: dict[str, Any], notes: list[str]) -> str:
+    keys = _count(listing, "keys")
+    return "\n".join(_latency_table(f"ListObjectsV2 {keys:,} keys, 1000/page", listing, notes, "keys"))
+
+
+def _query_table(query: dict[str, Any], notes: list[str]) -> str:
+    items = _count(query, "items")
+    return "\n".join(_latency_table(f"Query 1,000 of {items:,} items", query, notes, "items"))
+
+
+def _count(part: dict[str, Any], key: str) -> int:
+    return next((v[key] for v in [*part["fill"].values(), *part["targets"].values()] if key in v), 0)
+
+
 # -- goals -----------------------------------------------------------------------------------
 
 
@@ -188,6 +278,62 @@ def _sqs_goals(results: dict[str, Any]) -> str:
     p50 = results.get("longpoll", {}).get("gateway", {}).get("p50_ms")
     lines.append(_verdict(f"SQS long-poll wake-up < {GOAL_LONGPOLL_MS:g} ms at p50 (gateway)", p50,
                           lambda v: v < GOAL_LONGPOLL_MS, "ms"))  # fmt: skip
+    return "\n".join(lines)
+
+
+def _vs_moto(results: dict[str, Any], workload: str, label: str) -> str:
+    rows = {(r["workload"], r["threads"], r["target"]): r for r in results.get("boto", [])}
+    key = (workload, GOAL_VS_MOTO_THREADS)
+    ratio = _ratio_value(rows.get((*key, "gateway")), rows.get((*key, "moto")), "ops_per_s")
+    text = f"{label} x{GOAL_VS_MOTO_THREADS} through the gateway >= {GOAL_VS_MOTO:g}x moto (ops/s)"
+    return _verdict(text, ratio, lambda v: v >= GOAL_VS_MOTO, "x moto")
+
+
+def _s3_goals(results: dict[str, Any]) -> str:
+    lines = ["Targets (issue 5):"]
+    lines.append(_vs_moto(results, "S3 PutObject 1 KiB", "1 KiB PutObject"))
+    lines.append(_vs_moto(results, "S3 GetObject 1 KiB", "1 KiB GetObject"))
+    large = results.get("s3_large", {})
+    size = large.get("gateway", {}).get("size_mib", 256)
+    for op, name in (("put", "PutObject"), ("get", "GetObject")):
+        rate = large.get("gateway", {}).get(op, {}).get("mb_per_s")
+        lines.append(_verdict(f"{size} MiB {name} through the gateway >= {GOAL_LARGE_MB_S:g} MB/s", rate,
+                              lambda v: v >= GOAL_LARGE_MB_S, "MB/s"))  # fmt: skip
+    peaks = [
+        p[f"{op}_peak_mib"]
+        for target in ("gateway", "direct")
+        for name, p in large.get(target, {}).get("processes", {}).items()
+        if name == "s3"
+        for op in ("put", "get")
+        if f"{op}_peak_mib" in p
+    ]
+    lines.append(_verdict(f"S3 RSS grows < {GOAL_LARGE_RSS_MIB:g} MiB during it", max(peaks) if peaks else None,
+                          lambda v: v < GOAL_LARGE_RSS_MIB, "MiB (worst)"))  # fmt: skip
+    listing = results.get("listing")
+    keys = _count(listing, "keys") if listing else 0
+    scope = (
+        f" ({keys:,} keys, not {GOAL_LIST_KEYS:,}: see --listing-keys)"
+        if keys and keys < GOAL_LIST_KEYS
+        else ""
+    )
+    gw = (listing or {}).get("targets", {}).get("gateway", {})
+    for kind, what in (("http", "HTTP round trip"), ("call", "boto3 call")):
+        lines.append(_verdict(f"ListObjectsV2 each page under {GOAL_LIST_PAGE_MS:g} ms, {what} p99{scope}",
+                              gw.get(kind, {}).get("p99_ms"), lambda v: v < GOAL_LIST_PAGE_MS, "ms"))  # fmt: skip
+    return "\n".join(lines)
+
+
+def _dynamodb_goals(results: dict[str, Any]) -> str:
+    lines = ["Targets (issue 6):"]
+    lines.append(_vs_moto(results, "DynamoDB PutItem", "PutItem"))
+    lines.append(_vs_moto(results, "DynamoDB GetItem", "GetItem"))
+    query = results.get("query")
+    items = _count(query, "items") if query else 0
+    scope = f" ({items:,}-item table, not {GOAL_QUERY_ITEMS:,})" if items and items < GOAL_QUERY_ITEMS else ""
+    gw = (query or {}).get("targets", {}).get("gateway", {})
+    for kind, what in (("call", "boto3 call"), ("http", "HTTP round trip")):
+        lines.append(_verdict(f"Query returning 1,000 items under {GOAL_QUERY_MS:g} ms p50, {what}{scope}",
+                              gw.get(kind, {}).get("p50_ms"), lambda v: v < GOAL_QUERY_MS, "ms"))  # fmt: skip
     return "\n".join(lines)
 
 

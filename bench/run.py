@@ -2,9 +2,12 @@
 
     .venv/bin/python -m bench.run                       # everything, ~5 minutes on 2 cores
     .venv/bin/python -m bench.run --only s3 --skip-moto --duration 1 --threads 1
+    .venv/bin/python -m bench.run --only s3,dynamodb --skip-boto --skip-wrk --skip-memory  # issues 5, 6
 
-Four parts: boto3 clients in threads (what a test suite sees), wrk on an unsigned 1 KiB GET
-(what the server can do), the RSS cost of a 64 MiB object, and SQS long-poll wake-up latency. Targets are interleaved per run,
+The parts: boto3 clients in threads (what a test suite sees), wrk on an unsigned 1 KiB GET
+(what the server can do), the RSS cost of a 64 MiB object, SQS long-poll wake-up latency, and
+the single-client parts of issues 5 and 6: a 256 MiB PutObject/GetObject (MB/s and RSS),
+ListObjectsV2 pages over a large bucket, and a 1,000-item DynamoDB Query. Targets are interleaved per run,
 so background load on a shared machine hits them alike. A target or workload that fails is
 reported in the table, never a crash of the whole run. Results: stdout and bench-results/<ts>.json.
 """
@@ -24,11 +27,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench import boto_load, longpoll, memory, report, wrk_load
+from bench import boto_load, dynamo_query, listing, longpoll, memory, report, s3_large, wrk_load
 from bench.targets import Target, flotilla, moto
 from flotilla.fleet import ROOT
 
 SERVICES = ("s3", "sqs", "dynamodb")
+DEFAULT_LISTING_KEYS = 10_000
+DEFAULT_QUERY_ITEMS = 100_000
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -39,12 +44,31 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--threads", default="1,8", help="thread counts for boto3 runs (default 1,8)")
     p.add_argument("--wrk-duration", type=int, default=10, help="seconds per wrk run (default 10)")
     p.add_argument("--skip-moto", action="store_true")
+    p.add_argument("--skip-boto", action="store_true", help="skip the boto3 ops/s workloads")
     p.add_argument("--skip-wrk", action="store_true")
     p.add_argument("--skip-memory", action="store_true")
     p.add_argument("--skip-longpoll", action="store_true", help="skip the SQS long-poll wake-up latency")
     p.add_argument(
         "--longpoll-rounds", type=int, default=30, help="long-poll wake-ups per target (default 30)"
     )
+    p.add_argument("--skip-s3-large", action="store_true", help="skip the 256 MiB PutObject/GetObject")
+    p.add_argument("--large-mib", type=int, default=256, help="size of the large object in MiB (default 256)")
+    p.add_argument("--skip-listing", action="store_true", help="skip ListObjectsV2 over a large bucket")
+    p.add_argument(
+        "--listing-keys",
+        type=int,
+        default=DEFAULT_LISTING_KEYS,
+        help=f"keys in the listed bucket (default {DEFAULT_LISTING_KEYS:,}; the issue 5 target says 100,000, "
+        "which takes several minutes to create, mostly in moto)",
+    )
+    p.add_argument("--skip-query", action="store_true", help="skip the 1,000-item DynamoDB Query")
+    p.add_argument(
+        "--query-items",
+        type=int,
+        default=DEFAULT_QUERY_ITEMS,
+        help=f"items in the queried table (default {DEFAULT_QUERY_ITEMS:,}; the issue 6 target says 100,000)",
+    )
+    p.add_argument("--query-rounds", type=int, default=30, help="Queries timed per target (default 30)")
     p.add_argument("--skip-flotilla", action="store_true", help="moto only (to check the harness)")
     p.add_argument("--out", type=Path, default=ROOT / "bench-results", help="where the JSON goes")
     args = p.parse_args(argv)
@@ -143,6 +167,60 @@ def run_memory(targets: list[Target], prepared: dict) -> dict[str, dict]:
     return out
 
 
+def run_s3_large(args: argparse.Namespace, targets: list[Target], workdir: Path) -> dict[str, dict]:
+    """The large object through each target; the gateway row also measures the S3 process behind it."""
+    source = s3_large.make_source(workdir / "large-object.bin", args.large_mib * s3_large.MiB)
+    watched = {"gateway": ("gateway", "s3"), "direct": ("s3",), "moto": ("moto",)}
+    out = {}
+    for target in targets:
+        pids = {n: p for n, p in target.pids.items() if n in watched[target.name]}
+        out[target.name] = s3_large.measure(target.url("s3"), pids, source)
+        _log(f"{args.large_mib} MiB {target.name}: {out[target.name]}")
+    source.unlink()
+    return out
+
+
+def run_listing(args: argparse.Namespace, targets: list[Target]) -> dict[str, Any]:
+    """Fill each server once (gateway and direct share Flotilla's), then page through per target."""
+    out: dict[str, Any] = {"fill": {}, "targets": {}}
+    for target in targets:
+        server = _server(target)
+        try:
+            if server not in out["fill"]:
+                out["fill"][server] = listing.fill(target.url("s3"), args.listing_keys)
+                _log(f"listing fill {server}: {out['fill'][server]}")
+            out["targets"][target.name] = listing.measure(target.url("s3"), args.listing_keys)
+        except Exception as err:  # noqa: BLE001
+            out["fill"].setdefault(server, {})
+            out["targets"][target.name] = {"error": f"{type(err).__name__}: {err}"[:300]}
+        _log(f"listing {target.name}: {out['targets'][target.name]}")
+    return out
+
+
+def run_query(args: argparse.Namespace, targets: list[Target]) -> dict[str, Any]:
+    """Fill each server's table once, then time the Query per target."""
+    out: dict[str, Any] = {"fill": {}, "targets": {}}
+    for target in targets:
+        server = _server(target)
+        try:
+            if server not in out["fill"]:
+                clients = boto_load.make_clients("dynamodb", target.url("dynamodb"), 8)
+                out["fill"][server] = dynamo_query.fill(clients, args.query_items)
+                _log(f"query fill {server}: {out['fill'][server]}")
+            client = boto_load.make_clients("dynamodb", target.url("dynamodb"), 1)[0]
+            out["targets"][target.name] = dynamo_query.measure(client, args.query_items, args.query_rounds)
+        except Exception as err:  # noqa: BLE001
+            out["fill"].setdefault(server, {})
+            out["targets"][target.name] = {"error": f"{type(err).__name__}: {err}"[:300]}
+        _log(f"query {target.name}: {out['targets'][target.name]}")
+    return out
+
+
+def _server(target: Target) -> str:
+    """Which server process a target reaches: gateway and direct both reach Flotilla's."""
+    return "moto" if target.name == "moto" else "flotilla"
+
+
 def machine() -> dict[str, Any]:
     cpu = next(
         (ln.split(":", 1)[1].strip() for ln in _lines("/proc/cpuinfo") if ln.startswith("model name")), ""
@@ -175,13 +253,19 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="flotilla-bench-")))
         targets = start_targets(stack, args, workdir, results["target_errors"])
         prepared = prepare(targets, args.services, max(args.thread_counts))
-        results["boto"] = run_boto(args, targets, prepared)
+        results["boto"] = [] if args.skip_boto else run_boto(args, targets, prepared)
         if not args.skip_wrk and "s3" in args.services:
             results["wrk"] = run_wrk(args, targets, prepared)
         if not args.skip_memory and "s3" in args.services:
             results["memory"] = run_memory(targets, prepared)
         if not args.skip_longpoll and "sqs" in args.services:
             results["longpoll"] = run_longpoll(args, targets)
+        if not args.skip_s3_large and "s3" in args.services:
+            results["s3_large"] = run_s3_large(args, targets, workdir)
+        if not args.skip_listing and "s3" in args.services:
+            results["listing"] = run_listing(args, targets)
+        if not args.skip_query and "dynamodb" in args.services:
+            results["query"] = run_query(args, targets)
     results["wall_seconds"] = round(time.time() - started, 1)
     print(report.render(results))
     args.out.mkdir(parents=True, exist_ok=True)

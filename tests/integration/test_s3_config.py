@@ -191,7 +191,8 @@ def test_config_of_a_missing_bucket(s3, case):
 
 def test_policy_round_trip_status_and_malformed(s3, bucket):
     assert error_of(s3.get_bucket_policy, Bucket=bucket)[:2] == ("NoSuchBucketPolicy", 404)
-    s3.put_bucket_policy(Bucket=bucket, Policy=POLICY)
+    put = s3.put_bucket_policy(Bucket=bucket, Policy=POLICY)
+    assert put["ResponseMetadata"]["HTTPStatusCode"] == 204
     assert s3.get_bucket_policy(Bucket=bucket)["Policy"] == POLICY
     assert s3.get_bucket_policy_status(Bucket=bucket)["PolicyStatus"] == {"IsPublic": False}
     public = json.loads(POLICY)

@@ -51,6 +51,11 @@ def future(days: int = 1) -> datetime:
 
 def test_lock_enabled_bucket_is_versioned(s3, locked):
     assert s3.get_bucket_versioning(Bucket=locked)["Status"] == "Enabled"
+    suspend = {"Status": "Suspended"}
+    assert error_of(s3.put_bucket_versioning, Bucket=locked, VersioningConfiguration=suspend) == (
+        "InvalidBucketState",
+        409,
+    )
     conf = s3.get_object_lock_configuration(Bucket=locked)["ObjectLockConfiguration"]
     assert conf == {"ObjectLockEnabled": "Enabled"}
     rule = {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}

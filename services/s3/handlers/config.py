@@ -18,7 +18,7 @@ from shared.context import RequestContext
 from shared.handlers import Handler, Handlers
 
 from .. import bucket_config as bc
-from .. import notifications
+from .. import errors, notifications
 from ..storage import Bucket
 from .common import bucket_of, store
 
@@ -244,6 +244,7 @@ async def put_bucket_policy(ctx: RequestContext, req: dict[str, Any]) -> None:
     bucket = owned_bucket(ctx, req["Bucket"])
     bc.check_policy(req["Policy"])
     bc.configs(ctx).put(bucket, "policy", req["Policy"])
+    ctx.status = 204  # S3 answers No Content; the model names no status for it
 
 
 @handles("GetBucketPolicyStatus")
@@ -280,6 +281,10 @@ async def put_bucket_versioning(ctx: RequestContext, req: dict[str, Any]) -> Non
     bucket = owned_bucket(ctx, req["Bucket"])
     given = req["VersioningConfiguration"]
     bc.check_versioning(given)
+    if given.get("Status") == "Suspended" and bc.bucket_config(ctx, bucket, "object-lock"):
+        raise errors.invalid_bucket_state(
+            "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed."
+        )
     current = bc.bucket_config(ctx, bucket, "versioning") or {}
     bc.configs(ctx).put(bucket, "versioning", {**current, **given})
 

@@ -53,14 +53,10 @@ def _max_keys(req: dict[str, Any]) -> int:
 
 def _page(ctx: RequestContext, bucket: Bucket, req: dict[str, Any], after: str) -> Page[ObjectMeta]:
     prefix, delimiter = req.get("Prefix") or "", req.get("Delimiter") or ""
-    return paginate(
-        store(ctx).keys(bucket.name, prefix=prefix, after=after),
-        lambda m: m.key,
-        prefix,
-        delimiter,
-        after,
-        min(_max_keys(req), MAX_KEYS),
-    )
+    max_keys = min(_max_keys(req), MAX_KEYS)
+    # one row more than the page: whether it is truncated is known without a second query
+    rows = store(ctx).keys(bucket.name, prefix=prefix, after=after, batch=max_keys + 1)
+    return paginate(rows, lambda m: m.key, prefix, delimiter, after, max_keys)
 
 
 def _common(bucket: Bucket, req: dict[str, Any], page: Page, encode) -> dict[str, Any]:

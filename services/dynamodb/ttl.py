@@ -14,15 +14,15 @@ Interval: ``FLOTILLA_DYNAMODB_TTL_INTERVAL`` seconds (default 30).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from shared import tasks
 from shared.context import RequestContext
 from shared.settings import Settings
 
@@ -127,13 +127,6 @@ async def run(store: DynamoStore, every: float) -> None:
         await asyncio.sleep(every)
 
 
-@asynccontextmanager
-async def running(store: DynamoStore, every: float) -> AsyncIterator[asyncio.Task[None]]:
+def running(store: DynamoStore, every: float) -> AbstractAsyncContextManager[asyncio.Task[None]]:
     """The sweep as a task for the duration of the block (cancelled and awaited on exit)."""
-    task = asyncio.create_task(run(store, every), name="dynamodb-ttl")
-    try:
-        yield task
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    return tasks.running(run(store, every), "dynamodb-ttl")

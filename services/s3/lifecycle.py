@@ -23,14 +23,15 @@ Not applied: transitions (there is one storage tier), noncurrent-version actions
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+from shared import tasks
 from shared.settings import Settings
 
 from . import bucket_config
@@ -202,13 +203,6 @@ async def run(store: S3Store, every: float) -> None:
             )
 
 
-@contextlib.asynccontextmanager
-async def running(store: S3Store, every: float) -> AsyncIterator[asyncio.Task[None]]:
+def running(store: S3Store, every: float) -> AbstractAsyncContextManager[asyncio.Task[None]]:
     """The sweep as a task for the duration of the block (cancelled and awaited on exit)."""
-    task = asyncio.create_task(run(store, every), name="s3-lifecycle")
-    try:
-        yield task
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    return tasks.running(run(store, every), "s3-lifecycle")

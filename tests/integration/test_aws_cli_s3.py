@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.integration.s3_support import remove_bucket
 from tests.integration.test_aws_cli import AWS, Cli, cli, together, unique
 
 __all__ = ["cli"]  # the fixture, imported to be used here
@@ -41,24 +42,12 @@ TREE = {
 
 
 @pytest.fixture
-def s3(aws: Callable[..., Any]) -> Any:
-    return aws("s3")
-
-
-@pytest.fixture
 def bucket(s3: Any) -> Iterator[str]:
     """A fresh bucket, emptied and removed afterwards (every version, so versioned tests clean up)."""
     name = unique("cli-s3")
     s3.create_bucket(Bucket=name)
     yield name
-    listed = s3.list_object_versions(Bucket=name)
-    doomed = [
-        {"Key": v["Key"], "VersionId": v["VersionId"]}
-        for v in listed.get("Versions", []) + listed.get("DeleteMarkers", [])
-    ]
-    if doomed:
-        s3.delete_objects(Bucket=name, Delete={"Objects": doomed, "Quiet": True})
-    s3.delete_bucket(Bucket=name)
+    remove_bucket(s3, name)
 
 
 def write_tree(root: Path, files: dict[str, bytes]) -> None:

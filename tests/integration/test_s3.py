@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
@@ -14,24 +13,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-
-def unique(prefix: str = "b") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-def s3(aws):
-    return aws("s3")
-
-
-@pytest.fixture
-def bucket(s3):
-    name = unique()
-    s3.create_bucket(Bucket=name)
-    yield name
-    for obj in s3.list_objects_v2(Bucket=name).get("Contents", []):
-        s3.delete_object(Bucket=name, Key=obj["Key"])
-    s3.delete_bucket(Bucket=name)
+from .s3_support import unique
 
 
 def error_of(call, *args, **kwargs) -> tuple[str, int, dict]:

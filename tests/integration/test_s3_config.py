@@ -4,28 +4,12 @@ NoSuch* error, the checks S3 makes on Put, and NoSuchBucket."""
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import UTC, datetime
 
 import pytest
 from botocore.exceptions import ClientError
 
-
-def unique(prefix: str = "cfg") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-def s3(aws):
-    return aws("s3")
-
-
-@pytest.fixture
-def bucket(s3):
-    name = unique()
-    s3.create_bucket(Bucket=name)
-    yield name
-    s3.delete_bucket(Bucket=name)
+from .s3_support import unique
 
 
 def error_of(call, **kwargs) -> tuple[str, int, dict]:

@@ -10,6 +10,8 @@ import xml.etree.ElementTree as ET
 import httpx
 import pytest
 
+from .s3_support import remove_bucket
+
 VARY = "Origin, Access-Control-Request-Headers, Access-Control-Request-Method"
 RULES = [
     {
@@ -25,11 +27,6 @@ RULES = [
 
 
 @pytest.fixture
-def s3(aws):
-    return aws("s3")
-
-
-@pytest.fixture
 def http(endpoint):
     with httpx.Client(base_url=endpoint, timeout=10) as client:
         yield client
@@ -41,9 +38,7 @@ def bucket(s3):
     s3.create_bucket(Bucket=name)
     s3.put_object(Bucket=name, Key="obj", Body=b"hello")
     yield name
-    for item in s3.list_objects_v2(Bucket=name).get("Contents", []):
-        s3.delete_object(Bucket=name, Key=item["Key"])
-    s3.delete_bucket(Bucket=name)
+    remove_bucket(s3, name)
 
 
 @pytest.fixture

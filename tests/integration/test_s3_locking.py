@@ -3,20 +3,12 @@ governance bypass, legal holds, and deletes refused while a version is locked.""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
 
-
-def unique(prefix: str = "l") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-def s3(aws):
-    return aws("s3")
+from .s3_support import unique
 
 
 def error_of(call, *args, **kwargs) -> tuple[str, int]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,27 +16,12 @@ from services.s3.bucket_config import configs
 from services.s3.storage import S3Store
 from shared.context import RequestContext
 
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-def s3(aws):
-    return aws("s3")
+from .s3_support import unique
 
 
 @pytest.fixture
 def sqs(aws):
     return aws("sqs")
-
-
-@pytest.fixture
-def bucket(s3):
-    name = unique("ntf")
-    s3.create_bucket(Bucket=name)
-    yield name
-    s3.delete_bucket(Bucket=name)
 
 
 @pytest.fixture

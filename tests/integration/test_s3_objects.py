@@ -4,33 +4,14 @@ storage classes, tagging, ACLs, GetObjectAttributes, RestoreObject, ListObjects 
 from __future__ import annotations
 
 import hashlib
-import uuid
 from datetime import timedelta
 
 import pytest
 from botocore.exceptions import ClientError
 
+from .s3_support import unique
+
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
-
-
-def unique(prefix: str = "b") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-def s3(aws):
-    return aws("s3")
-
-
-@pytest.fixture
-def bucket(s3):
-    name = unique()
-    s3.create_bucket(Bucket=name)
-    yield name
-    keys = [{"Key": o["Key"]} for o in s3.list_objects_v2(Bucket=name).get("Contents", [])]
-    if keys:
-        s3.delete_objects(Bucket=name, Delete={"Objects": keys})
-    s3.delete_bucket(Bucket=name)
 
 
 def error_of(call, *args, **kwargs) -> tuple[str, int, dict]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import uuid
 
 import pytest
 from botocore.exceptions import ClientError
@@ -16,22 +15,6 @@ OTHER = os.urandom(32)
 SSE_C = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": KEY}
 WRONG = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": OTHER}
 SOURCE_SSE_C = {"CopySourceSSECustomerAlgorithm": "AES256", "CopySourceSSECustomerKey": KEY}
-
-
-@pytest.fixture
-def s3(aws):
-    return aws("s3")
-
-
-@pytest.fixture
-def bucket(s3):
-    name = f"e-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=name)
-    yield name
-    keys = [{"Key": o["Key"]} for o in s3.list_objects_v2(Bucket=name).get("Contents", [])]
-    if keys:
-        s3.delete_objects(Bucket=name, Delete={"Objects": keys})
-    s3.delete_bucket(Bucket=name)
 
 
 def error_of(call, *args, **kwargs) -> tuple[str, int, str]:

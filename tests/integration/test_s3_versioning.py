@@ -3,30 +3,10 @@ and deletes, ListObjectVersions paging, DeleteObjects with versions, multipart v
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from botocore.exceptions import ClientError
 
-
-def unique(prefix: str = "v") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-def s3(aws):
-    return aws("s3")
-
-
-def empty(s3, name: str) -> None:
-    listing = s3.list_object_versions(Bucket=name)
-    items = [
-        {"Key": v["Key"], "VersionId": v["VersionId"]}
-        for v in listing.get("Versions", []) + listing.get("DeleteMarkers", [])
-    ]
-    if items:
-        s3.delete_objects(Bucket=name, Delete={"Objects": items})
-    s3.delete_bucket(Bucket=name)
+from .s3_support import remove_bucket, unique
 
 
 @pytest.fixture
@@ -35,7 +15,7 @@ def bucket(s3):
     s3.create_bucket(Bucket=name)
     s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
     yield name
-    empty(s3, name)
+    remove_bucket(s3, name)
 
 
 def error_of(call, *args, **kwargs) -> tuple[str, int, dict]:
@@ -212,7 +192,7 @@ def test_unversioned_bucket_has_null_version(s3):
         assert [v["VersionId"] for v in versions] == [new, "null"]
         assert s3.get_object(Bucket=name, Key="k", VersionId="null")["Body"].read() == b"old"
     finally:
-        empty(s3, name)
+        remove_bucket(s3, name)
 
 
 def test_multipart_complete_creates_a_version(s3, bucket):

@@ -10,24 +10,9 @@ import pytest
 
 
 @pytest.fixture
-def s3(aws):
-    return aws("s3")
-
-
-@pytest.fixture
 def http(endpoint):
     with httpx.Client(base_url=endpoint, timeout=10, follow_redirects=False) as client:
         yield client
-
-
-@pytest.fixture
-def bucket(s3):
-    name = f"web-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=name)
-    yield name
-    for item in s3.list_objects_v2(Bucket=name).get("Contents", []):
-        s3.delete_object(Bucket=name, Key=item["Key"])
-    s3.delete_bucket(Bucket=name)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from .. import errors
 from ..changes import record_change
 from ..storage import RowKey
 from ..values import Item
-from .common import capacity, item_collection_metrics, key_of, read_units, store, table
+from .common import capacities, item_collection_metrics, key_of, read_units, store, table
 from .items import ItemWrite, prepare_delete, prepare_put, projection
 
 handles = Handlers("dynamodb")
@@ -39,19 +39,6 @@ def _no_duplicates(seen: set[tuple[str, RowKey]], table_id: str, key: RowKey) ->
     if (table_id, key) in seen:
         raise errors.validation("Provided list of item keys contains duplicates")
     seen.add((table_id, key))
-
-
-def _capacities(
-    req: Mapping[str, Any], spent: list[tuple[dict[str, Any], dict[str, float]]]
-) -> dict[str, Any]:
-    """ConsumedCapacity: one entry per table, units summed over its items."""
-    by_table: dict[str, tuple[dict[str, Any], dict[str, float]]] = {}
-    for desc, units in spent:
-        _, total = by_table.setdefault(desc["TableName"], (desc, {}))
-        for name, value in units.items():
-            total[name] = total.get(name, 0.0) + value
-    found = [capacity(req.get("ReturnConsumedCapacity"), desc, units) for desc, units in by_table.values()]
-    return {"ConsumedCapacity": found} if found and found[0] is not None else {}
 
 
 # -- BatchGetItem -------------------------------------------------------------------------------
@@ -102,7 +89,7 @@ async def batch_get_item(ctx: RequestContext, req: dict[str, Any]) -> dict[str, 
             if row is not None:
                 item = row.item()
                 found.append(cut(item) if cut else item)
-    return {"Responses": responses, "UnprocessedKeys": unprocessed, **_capacities(req, spent)}
+    return {"Responses": responses, "UnprocessedKeys": unprocessed, **capacities(req, spent)}
 
 
 # -- BatchWriteItem -----------------------------------------------------------------------------
@@ -142,7 +129,7 @@ async def batch_write_item(ctx: RequestContext, req: dict[str, Any]) -> dict[str
             done.append((write, old, new))
     for write, old, new in done:
         record_change(ctx, write.desc, old, new)
-    out: dict[str, Any] = {"UnprocessedItems": {}, **_capacities(req, spent)}
+    out: dict[str, Any] = {"UnprocessedItems": {}, **capacities(req, spent)}
     metrics: dict[str, list[dict[str, Any]]] = {}
     for write, _, _ in done:
         found = item_collection_metrics(ctx, req, write.desc, write.key_item)

@@ -112,6 +112,20 @@ def capacity(mode: str | None, desc: Mapping[str, Any], units: Mapping[str, floa
     return out
 
 
+def capacities(
+    req: Mapping[str, Any], spent: list[tuple[dict[str, Any], dict[str, float]]], factor: float = 1.0
+) -> dict[str, Any]:
+    """``ConsumedCapacity`` of a multi-item request: one entry per table, its items' units summed
+    (``factor`` 2 for transactions, whose reads and writes cost twice)."""
+    by_table: dict[str, tuple[dict[str, Any], dict[str, float]]] = {}
+    for desc, units in spent:
+        _, total = by_table.setdefault(desc["TableName"], (desc, {}))
+        for name, value in units.items():
+            total[name] = total.get(name, 0.0) + factor * value
+    found = [capacity(req.get("ReturnConsumedCapacity"), desc, units) for desc, units in by_table.values()]
+    return {"ConsumedCapacity": found} if found and found[0] is not None else {}
+
+
 def consumed(req: Mapping[str, Any], desc: Mapping[str, Any], units: Mapping[str, float]) -> dict[str, Any]:
     """The ConsumedCapacity member of a single-table output, when asked for."""
     found = capacity(req.get("ReturnConsumedCapacity"), desc, units)

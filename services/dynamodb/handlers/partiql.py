@@ -29,10 +29,10 @@ from ..expressions.evaluate import order
 from ..partiql import Delete, Exists, Insert, Placeholders, Select, Statement, Update
 from ..storage import RowKey
 from ..values import Item, canonical, from_json, item_size, kind_of, to_json
-from .common import consumed, new_item, read_units, returned, store, table
+from .common import capacities, consumed, new_item, read_units, returned, store, table
 from .items import ItemWrite, prepare_check, prepare_delete, prepare_update, read_item, run_write
 from .query import query, scan
-from .transactions import _capacities, _check_count, _digest, _evaluate, _one_item_once, _replay
+from .transactions import TRANSACTIONAL, _check_count, _digest, _evaluate, _one_item_once, _replay
 from .transactions import _encode as _encode_response
 
 handles = Handlers("dynamodb")
@@ -378,7 +378,7 @@ def _transact_reads(ctx: RequestContext, req: Mapping[str, Any], statements: lis
             )
             responses.append({"Item": item} if item is not None else {})
             spent.append((desc, {"": read_units(item_size(item) if item else 0, True)}))
-    return {"Responses": responses, **_capacities(req, spent)}
+    return {"Responses": responses, **capacities(req, spent, TRANSACTIONAL)}
 
 
 def _transactional(ctx: RequestContext, statement: Statement) -> ItemWrite:
@@ -411,7 +411,7 @@ async def execute_transaction(ctx: RequestContext, req: dict[str, Any]) -> dict[
             (w.desc, w.commit(ctx, old, new) if w.build else {"": 1.0})
             for w, (old, new) in zip(writes, results, strict=True)
         ]
-        out = _capacities(req, spent)
+        out = capacities(req, spent, TRANSACTIONAL)
         if token is not None:
             store(ctx).remember_token(ctx.account_id, ctx.region, token, digest, _encode_response(out))
     for write, (old, new) in zip(writes, results, strict=True):

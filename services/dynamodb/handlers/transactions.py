@@ -22,7 +22,7 @@ from .. import errors
 from ..changes import record_change
 from ..storage import RowKey
 from ..values import Item, item_size
-from .common import capacity, item_collection_metrics, key_of, read_units, store, table
+from .common import capacities, item_collection_metrics, key_of, read_units, store, table
 from .items import ItemWrite, prepare_check, prepare_delete, prepare_put, prepare_update, projection
 
 handles = Handlers("dynamodb")
@@ -39,23 +39,14 @@ def _check_count(items: list[Any], member: str) -> None:
         )
 
 
+# transactional reads and writes cost twice the units of plain ones
+TRANSACTIONAL = 2.0
+
+
 def _one_item_once(seen: set[tuple[str, RowKey]], table_id: str, key: RowKey) -> None:
     if (table_id, key) in seen:
         raise errors.validation("Transaction request cannot include multiple operations on one item")
     seen.add((table_id, key))
-
-
-def _capacities(
-    req: Mapping[str, Any], spent: list[tuple[dict[str, Any], dict[str, float]]]
-) -> dict[str, Any]:
-    """One ConsumedCapacity per table; transactional reads and writes cost twice the units."""
-    by_table: dict[str, tuple[dict[str, Any], dict[str, float]]] = {}
-    for desc, units in spent:
-        _, total = by_table.setdefault(desc["TableName"], (desc, {}))
-        for name, value in units.items():
-            total[name] = total.get(name, 0.0) + 2 * value
-    found = [capacity(req.get("ReturnConsumedCapacity"), desc, units) for desc, units in by_table.values()]
-    return {"ConsumedCapacity": found} if found and found[0] is not None else {}
 
 
 # -- TransactWriteItems -------------------------------------------------------------------------
@@ -162,7 +153,7 @@ async def transact_write_items(ctx: RequestContext, req: dict[str, Any]) -> dict
             (w.desc, w.commit(ctx, old, new) if w.build else {"": 1.0})
             for w, (old, new) in zip(writes, results, strict=True)
         ]
-        out = {**_capacities(req, spent), **_metrics(ctx, req, writes)}
+        out = {**capacities(req, spent, TRANSACTIONAL), **_metrics(ctx, req, writes)}
         if token is not None:
             store(ctx).remember_token(ctx.account_id, ctx.region, token, digest, _encode(out))
     for write, (old, new) in zip(writes, results, strict=True):
@@ -202,4 +193,4 @@ async def transact_get_items(ctx: RequestContext, req: dict[str, Any]) -> dict[s
             item = row.item() if row else None
             spent.append((desc, {"": read_units(item_size(item) if item else 0, True)}))
             responses.append({"Item": cut(item) if cut else item} if item is not None else {})
-    return {"Responses": responses, **_capacities(req, spent)}
+    return {"Responses": responses, **capacities(req, spent, TRANSACTIONAL)}

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from tests.redis_server import RedisServer, redis_server
+
 from .s3_support import fresh_bucket
 
 
@@ -20,3 +22,15 @@ def bucket(s3: Any) -> Iterator[str]:
     """A fresh bucket, removed afterwards with every object, version and upload in it."""
     with fresh_bucket(s3) as name:
         yield name
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[RedisServer]:
+    """A throwaway redis-server per test module (the bus and registry tests restart it)."""
+    with redis_server() as srv:
+        yield srv

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
 from shared.registry import Registry, parse_arn
-from tests.redis_server import RedisServer, available, redis_server
+from tests.redis_server import RedisServer, available
 
 pytestmark = [
     pytest.mark.anyio,
@@ -22,17 +22,6 @@ FUNC_V = "arn:aws:lambda:us-east-1:000000000000:function:handler:7"
 LAYER = "arn:aws:lambda:us-east-1:000000000000:layer:deps:1"
 VPC = "arn:aws:ec2:us-east-1:000000000000:vpc/vpc-0123"
 BUCKET = "arn:aws:s3:::my-bucket"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[RedisServer]:
-    with redis_server() as srv:
-        yield srv
 
 
 @pytest.fixture

@@ -154,6 +154,10 @@ class RuntimeApiServer:
                     return
         except (ConnectionError, asyncio.IncompleteReadError):
             return
+        except asyncio.CancelledError:
+            # Only close() cancels a connection; ending quietly keeps Python 3.11's stream callback
+            # (which calls task.exception() on the handler) from logging the cancellation as an error.
+            return
         finally:
             self._connections.discard(task)
             writer.close()

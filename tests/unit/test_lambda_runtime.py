@@ -183,8 +183,8 @@ def test_pool_reuses_scales_out_reaps_and_stops(tmp_path):
             )
             pids = {json.loads(o.payload)["pid"] for o in both}
             assert len(pids) == 2 and first in pids  # a second environment while the first is busy
-            assert await eventually(lambda: not invoker.pools, within=5)  # idle environments torn down
-            assert not any(alive(pid) for pid in pids)
+            assert await eventually(lambda: not invoker.pools, within=5)  # idle environments dropped
+            assert await eventually(lambda: not any(alive(pid) for pid in pids), within=5)  # and killed
             third = json.loads((await invoker.invoke(target, b"{}")).payload)["pid"]
         finally:
             await invoker.close()

@@ -10,6 +10,7 @@
 | `FLOTILLA_CREDENTIALS` | `test:test` | `AKID:SECRET[,AKID:SECRET...]` accepted when signatures are enforced |
 | `FLOTILLA_LOG_LEVEL` | `INFO` | log level of the service's structured logs |
 | `FLOTILLA_EXTERNAL_URL` | `http://localhost:4566` | the endpoint users reach (used in queue URLs, Location headers ...) |
+| `FLOTILLA_INTERNAL_URL` | the external URL | where services reach the gateway to call each other's API (`http://gateway:4566` in compose) |
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Settings:
     credentials: Mapping[str, str] = field(default_factory=lambda: {"test": "test"})
     log_level: str = "INFO"
     external_url: str = "http://localhost:4566"
+    internal_url: str = ""  # empty: the external URL (see ``gateway_url``)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -56,8 +58,14 @@ class Settings:
             credentials=_credentials(env.get("FLOTILLA_CREDENTIALS", "test:test")),
             log_level=env.get("FLOTILLA_LOG_LEVEL", "INFO").upper(),
             external_url=env.get("FLOTILLA_EXTERNAL_URL", "http://localhost:4566").rstrip("/"),
+            internal_url=env.get("FLOTILLA_INTERNAL_URL", "").rstrip("/"),
             extra={k[len(prefix) :].lower(): v for k, v in env.items() if k.startswith(prefix)},
         )
+
+    @property
+    def gateway_url(self) -> str:
+        """Where this service reaches the gateway to call another service's API (shared.aws.client)."""
+        return self.internal_url or self.external_url
 
     @property
     def service_dir(self) -> Path:

@@ -48,8 +48,9 @@ class Target:
 
     account: str
     region: str
-    config: dict[str, Any]  # the FunctionConfiguration
+    config: dict[str, Any]  # the FunctionConfiguration (of the version that runs)
     zip_path: Path
+    layers: tuple[Path, ...] = ()  # layer zips in the function's order, extracted into /opt
 
     @property
     def key(self) -> str:

@@ -15,7 +15,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from shared.bus import Bus
 from shared.records import RecordStore
+from shared.registry import Registry
 from shared.settings import Settings
 
 from .executors import create_executor
@@ -32,6 +34,9 @@ class LambdaStore:
         self.external_url = external_url.rstrip("/")
         self.records = RecordStore(root / "records.db")
         self.invoker: Invoker | None = None
+        self.settings: Settings | None = None
+        self.bus: Bus | None = None  # the fleet's bus (async invokes, destinations), when running
+        self.registry: Registry | None = None  # function ARNs other services look up
 
     def close(self) -> None:
         self.records.close()
@@ -96,11 +101,16 @@ def create_invoker(settings: Settings) -> Invoker:
 
 @asynccontextmanager
 async def open_state(settings: Settings) -> AsyncIterator[LambdaStore]:
+    """The store with its invoker, bus and registry; background work is started by app.py."""
     store = LambdaStore(settings.service_dir, settings.external_url)
+    store.settings = settings
     store.invoker = create_invoker(settings)
+    store.bus = Bus(settings.redis_url)
+    store.registry = Registry(store.bus.redis)
     await store.invoker.start()
     try:
         yield store
     finally:
         await store.invoker.close()
+        await store.bus.close()
         store.close()

@@ -65,6 +65,8 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
   value: {{ .Values.config.logLevel | quote }}
 - name: FLOTILLA_EXTERNAL_URL
   value: {{ .Values.config.externalUrl | quote }}
+- name: FLOTILLA_INTERNAL_URL
+  value: {{ printf "http://%s:4566" (include "flotilla.componentName" (dict "root" . "component" "gateway")) | quote }}
 - name: FLOTILLA_SQS_ENDPOINT_STRATEGY
   value: {{ .Values.config.sqsEndpointStrategy | quote }}
 {{- end -}}

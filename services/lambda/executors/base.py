@@ -26,6 +26,8 @@ class LaunchSpec:
     env: dict[str, str]  # complete environment of the runtime process
     memory_mb: int
     log_path: Path  # stdout and stderr of the runtime go here (appended)
+    opt_dir: Path | None = None  # the function's layers, extracted: what the runtime sees as /opt
+    image: str | None = None  # PackageType Image: the user's image (docker executor only)
 
 
 class Runner(Protocol):

@@ -26,3 +26,13 @@ def function_record(ctx: RequestContext, name_or_arn: str, qualifier: str | None
     if doc is None or qualifier not in (None, LATEST):
         raise errors.function_not_found(function_arn(ctx, ref.name, qualifier))
     return doc
+
+
+def invocation_record(
+    ctx: RequestContext, name_or_arn: str, qualifier: str | None = None
+) -> tuple[dict[str, Any], str]:
+    """The record to run for an invoke of ``name_or_arn``/``qualifier``, and the version it runs.
+
+    An alias's routing configuration picks the version here. Until versions exist, ``$LATEST``.
+    """
+    return function_record(ctx, name_or_arn, qualifier), LATEST

@@ -8,7 +8,7 @@ from shared.context import RequestContext
 
 from .. import errors
 from ..functions import LATEST, FunctionRef, function_arn, resolve
-from ..storage import LambdaStore
+from ..storage import FUNCTION, LambdaStore
 
 
 def store(ctx: RequestContext) -> LambdaStore:
@@ -36,3 +36,9 @@ def invocation_record(
     An alias's routing configuration picks the version here. Until versions exist, ``$LATEST``.
     """
     return function_record(ctx, name_or_arn, qualifier), LATEST
+
+
+def save_function(ctx: RequestContext, doc: dict[str, Any]) -> None:
+    """Write back a function record read with ``function_record`` (tags, concurrency ... changed)."""
+    name = doc["Configuration"]["FunctionName"]
+    store(ctx).records.put(ctx.account_id, ctx.region, FUNCTION, name, doc)

@@ -13,8 +13,8 @@ from shared.handlers import Handlers
 
 from .. import errors
 from ..executors import UnsupportedRuntime
-from ..invoke import UNHANDLED, Invoker, Target, tail
-from .common import function_record, store
+from ..invoke import UNHANDLED, Invoker, Outcome, Target, tail
+from .common import function_record, invocation_record, store
 
 handles = Handlers("lambda")
 
@@ -55,6 +55,26 @@ async def invoke(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
     if req.get("LogType") == "Tail":
         out["LogResult"] = base64.b64encode(tail(outcome.log)).decode()
     return out
+
+
+async def invoke_function(
+    ctx: RequestContext, name_or_arn: str, payload: bytes, qualifier: str | None = None
+) -> Outcome:
+    """Run a function synchronously for another part of the service (event source pollers).
+
+    ``ctx`` may be built by the caller (``RequestContext("lambda", "Invoke", request_id,
+    account_id=..., region=..., state=store)``). Raises AwsError as Invoke would
+    (ResourceNotFoundException, TooManyRequestsException ...).
+    """
+    doc, _version = invocation_record(ctx, name_or_arn, qualifier)
+    config = doc["Configuration"]
+    target = Target(
+        ctx.account_id,
+        ctx.region,
+        config,
+        store(ctx).code_path(ctx.account_id, ctx.region, config["FunctionName"], doc["CodeHex"]),
+    )
+    return await invoker(ctx).invoke(target, payload)
 
 
 def invoker(ctx: RequestContext) -> Invoker:

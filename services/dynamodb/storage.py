@@ -101,6 +101,12 @@ class DynamoStore:
     def close(self) -> None:
         self._db.close()
 
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The SQLite connection, for the service's other stores (streams, TTL sweep) that share the
+        database and its transactions."""
+        return self._db
+
     def transaction(self) -> _Transaction:
         """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK when the block raises; nested blocks join."""
         return _Transaction(self)

@@ -26,7 +26,6 @@ import binascii
 import contextlib
 import json
 import logging
-import sqlite3
 import time
 import uuid
 import zlib
@@ -78,11 +77,6 @@ CREATE INDEX IF NOT EXISTS stream_records_by_stream ON stream_records (stream_ar
 """
 
 Publish = Callable[[str, dict[str, Any]], None]
-
-
-def connection(store: DynamoStore) -> sqlite3.Connection:
-    """The item store's SQLite connection: stream rows share its database and its transactions."""
-    return store._db
 
 
 class Stream(NamedTuple):
@@ -234,7 +228,7 @@ class StreamLog:
 
     def __init__(self, store: DynamoStore) -> None:
         self._store = store
-        self._db = connection(store)
+        self._db = store.connection  # stream rows share the item store's transactions
         self._db.executescript(_SCHEMA)
         self._known: set[str] = set()  # stream rows known to exist: spares an INSERT per write
         self.publish: Publish | None = None

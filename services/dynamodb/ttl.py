@@ -29,7 +29,7 @@ from shared.settings import Settings
 from . import indexes, schema
 from .changes import record_change
 from .storage import TABLE, DynamoStore, RowKey
-from .streams import SERVICE_IDENTITY, connection, stream_log
+from .streams import SERVICE_IDENTITY, stream_log
 from .values import Item
 
 log = logging.getLogger("flotilla.dynamodb.ttl")
@@ -68,7 +68,7 @@ def expired(item: Item | None, attribute: str, now: float) -> bool:
 
 def _ttl_tables(store: DynamoStore) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(account, region, description) of every table with TTL enabled, in every scope."""
-    rows = connection(store).execute("SELECT account, region, doc FROM tables").fetchall()
+    rows = store.connection.execute("SELECT account, region, doc FROM tables").fetchall()
     for account, region, doc in rows:
         desc = json.loads(doc)
         if schema.ttl_attribute(desc):
@@ -76,7 +76,7 @@ def _ttl_tables(store: DynamoStore) -> Iterator[tuple[str, str, dict[str, Any]]]
 
 
 def _candidates(store: DynamoStore, desc: dict[str, Any], after: RowKey, now: float) -> list[RowKey]:
-    rows = connection(store).execute(
+    rows = store.connection.execute(
         _CANDIDATES,
         (desc["TableId"], TABLE, after.pk, after.sk, schema.ttl_attribute(desc), now - MAX_AGE, now, BATCH),
     )

@@ -488,7 +488,9 @@ def client_request(service: str, operation: str, **params) -> HttpRequest:
     body = prepared.body or b""
     body = body.read() if hasattr(body, "read") else body
     split = urlsplit(prepared.url)
-    headers = list(prepared.headers.items()) + [("Host", split.netloc)]
+    headers = list(prepared.headers.items())
+    if not any(k.lower() == "host" for k, _ in headers):  # the CRT signer (awscrt installed) sets it itself
+        headers.append(("Host", split.netloc))
     headers = [(k, v.decode() if isinstance(v, bytes) else v) for k, v in headers]
     body = body.encode() if isinstance(body, str) else body
     return HttpRequest.from_url_parts(prepared.method, split.path, split.query, headers, body)

@@ -22,18 +22,15 @@ from shared.context import RequestContext
 from shared.handlers import Handlers
 
 from .. import errors, indexes, partiql, schema
-from ..changes import record_change
 from ..expressions import Condition, Projection
 from ..expressions.ast import Between, Compare, Function, Node, Path, Value
 from ..expressions.evaluate import order
 from ..partiql import Delete, Exists, Insert, Placeholders, Select, Statement, Update
-from ..storage import RowKey
 from ..values import Item, canonical, from_json, item_size, kind_of, to_json
 from .common import capacities, consumed, new_item, read_units, returned, store, table
 from .items import ItemWrite, prepare_check, prepare_delete, prepare_update, read_item, run_write
 from .query import query, scan
-from .transactions import TRANSACTIONAL, _check_count, _digest, _evaluate, _one_item_once, _replay
-from .transactions import _encode as _encode_response
+from .transactions import TRANSACTIONAL, check_count, commit_transaction
 
 handles = Handlers("dynamodb")
 
@@ -390,31 +387,16 @@ def _transactional(ctx: RequestContext, statement: Statement) -> ItemWrite:
 @handles("ExecuteTransaction")
 async def execute_transaction(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
     entries = req["TransactStatements"]
-    _check_count(entries, "transactStatements")
+    check_count(entries, "transactStatements")
     statements = [_member(n, lambda spec=spec: _parse(spec)) for n, spec in enumerate(entries)]
     reads = [s for s in statements if isinstance(s, Select)]
     if reads and len(reads) != len(statements):
         raise errors.validation(MIXED)
     if reads:
         return _transact_reads(ctx, req, reads)
-    token, digest = req.get("ClientRequestToken"), _digest(req)
-    replayed = _replay(ctx, token, digest)
-    if replayed is not None:
-        return replayed
-    writes = [_member(n, lambda s=s: _transactional(ctx, s)) for n, s in enumerate(statements)]
-    seen: set[tuple[str, RowKey]] = set()
-    for write in writes:
-        _one_item_once(seen, write.desc["TableId"], write.key)
-    with store(ctx).transaction():
-        results = _evaluate(ctx, writes)
-        spent = [
-            (w.desc, w.commit(ctx, old, new) if w.build else {"": 1.0})
-            for w, (old, new) in zip(writes, results, strict=True)
-        ]
-        out = capacities(req, spent, TRANSACTIONAL)
-        if token is not None:
-            store(ctx).remember_token(ctx.account_id, ctx.region, token, digest, _encode_response(out))
-    for write, (old, new) in zip(writes, results, strict=True):
-        if write.build:
-            record_change(ctx, write.desc, old, new)
-    return out
+    return commit_transaction(
+        ctx,
+        req,
+        lambda: [_member(n, lambda s=s: _transactional(ctx, s)) for n, s in enumerate(statements)],
+        metrics=False,
+    )

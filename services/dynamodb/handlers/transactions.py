@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from shared.context import RequestContext
@@ -31,7 +31,7 @@ MAX_ITEMS = 100
 _ACTIONS = ("ConditionCheck", "Put", "Delete", "Update")
 
 
-def _check_count(items: list[Any], member: str) -> None:
+def check_count(items: list[Any], member: str) -> None:
     if not items or len(items) > MAX_ITEMS:
         bound = "greater than or equal to 1" if not items else f"less than or equal to {MAX_ITEMS}"
         raise errors.constraints(
@@ -138,12 +138,28 @@ def _replay(ctx: RequestContext, token: str | None, digest: str) -> dict[str, An
 
 @handles("TransactWriteItems")
 async def transact_write_items(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-    _check_count(req["TransactItems"], "transactItems")
+    check_count(req["TransactItems"], "transactItems")
+    return commit_transaction(ctx, req, lambda: [_prepare(ctx, entry) for entry in req["TransactItems"]])
+
+
+def commit_transaction(
+    ctx: RequestContext,
+    req: Mapping[str, Any],
+    prepare: Callable[[], list[ItemWrite]],
+    *,
+    metrics: bool = True,
+) -> dict[str, Any]:
+    """A write transaction (TransactWriteItems, PartiQL's ExecuteTransaction) from start to end.
+
+    A repeated ``ClientRequestToken`` answers the first response; otherwise ``prepare()`` gives
+    the writes, each item may appear once, every condition is checked and every write committed
+    in one SQLite transaction (or none: TransactionCanceledException), then streams are told.
+    """
     token, digest = req.get("ClientRequestToken"), _digest(req)
     replayed = _replay(ctx, token, digest)
     if replayed is not None:
         return replayed
-    writes = [_prepare(ctx, entry) for entry in req["TransactItems"]]
+    writes = prepare()
     seen: set[tuple[str, RowKey]] = set()
     for write in writes:
         _one_item_once(seen, write.desc["TableId"], write.key)
@@ -153,7 +169,9 @@ async def transact_write_items(ctx: RequestContext, req: dict[str, Any]) -> dict
             (w.desc, w.commit(ctx, old, new) if w.build else {"": 1.0})
             for w, (old, new) in zip(writes, results, strict=True)
         ]
-        out = {**capacities(req, spent, TRANSACTIONAL), **_metrics(ctx, req, writes)}
+        out = capacities(req, spent, TRANSACTIONAL)
+        if metrics:
+            out.update(_metrics(ctx, req, writes))
         if token is not None:
             store(ctx).remember_token(ctx.account_id, ctx.region, token, digest, _encode(out))
     for write, (old, new) in zip(writes, results, strict=True):
@@ -176,7 +194,7 @@ def _metrics(ctx: RequestContext, req: Mapping[str, Any], writes: list[ItemWrite
 
 @handles("TransactGetItems")
 async def transact_get_items(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-    _check_count(req["TransactItems"], "transactItems")
+    check_count(req["TransactItems"], "transactItems")
     plan = []
     seen: set[tuple[str, RowKey]] = set()
     for entry in req["TransactItems"]:

@@ -29,6 +29,7 @@ SERVICES: dict[str, str] = {
     "rds": "services.rds.app:create_app",
 }
 GATEWAY = "gateway.app:app_from_env"
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -10,6 +10,10 @@ The order is the design's (docs: DESIGN.md "The gateway"), strongest signal firs
    Lambda's dated REST paths;
 5. otherwise S3 (unsigned browser uploads, presigned POST forms).
 
+Before all of these, Flotilla's own service paths (``/_flotilla/lambda/...``: function logs) go to
+their service. Lambda function URLs (``<url-id>.lambda-url.<region>.localhost.localstack.cloud``
+and AWS's ``...lambda-url.<region>.on.aws``) are placed by their Host (step 3).
+
 A signal that names a service Flotilla does not serve is an error, never a guess: a request for
 STS must not land in S3 and come back as a baffling ``NoSuchBucket``.
 
@@ -76,6 +80,7 @@ QUERY_VERSIONS: Final[dict[str, str]] = {
 LAMBDA_PATH_PREFIXES: Final[tuple[bytes, ...]] = tuple(
     b"/%s/" % v
     for v in (
+        b"2014-11-13",  # InvokeAsync (deprecated)
         b"2015-03-31",
         b"2016-08-19",
         b"2017-10-31",
@@ -93,9 +98,15 @@ LAMBDA_PATH_PREFIXES: Final[tuple[bytes, ...]] = tuple(
 # (LocalStack puts other things there, e.g. ``<api-id>.execute-api.localhost.localstack.cloud``).
 LOCALSTACK_SUFFIX: Final = ".localhost.localstack.cloud"
 AWS_SUFFIXES: Final[tuple[str, ...]] = (".amazonaws.com", ".amazonaws.com.cn")
+# AWS's domain of Lambda function URLs (``<url-id>.lambda-url.<region>.on.aws``); other labels there
+# are not ours to judge, so they fall through like LocalStack's.
+ON_AWS_SUFFIX: Final = ".on.aws"
+
+# Service paths of Flotilla's own (not AWS API) endpoints that a service serves.
+SERVICE_PATHS: Final[dict[bytes, str]] = {b"/_flotilla/lambda/": "lambda"}
 
 # Host labels -> service key (besides the s3-* family handled in _host_label_service).
-HOST_LABELS: Final[dict[str, str]] = {**SIGNING_NAMES, "queue": "sqs"}
+HOST_LABELS: Final[dict[str, str]] = {**SIGNING_NAMES, "queue": "sqs", "lambda-url": "lambda"}
 
 # Labels that qualify an endpoint rather than name a service: regions, dualstack, fips.
 _QUALIFIER = re.compile(r"^(?:[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d+|dualstack|fips)$")
@@ -127,13 +138,22 @@ def route(
         elif name == b"content-type":
             content_type = value
     return (
-        _by_signature(auth, query)
+        _by_service_path(path)
+        or _by_signature(auth, query)
         or _by_target(target)
         or _by_host(host)
         or _by_path(path)
         or _by_action(query, method, content_type, body_peek)
         or Route("s3", "default")
     )
+
+
+def _by_service_path(path: bytes) -> Route | None:
+    """Step 0: a Flotilla endpoint of one service (``/_flotilla/lambda/logs/...``)."""
+    for prefix, service in SERVICE_PATHS.items():
+        if path.startswith(prefix):
+            return Route(service, "flotilla-path")
+    return None
 
 
 def _by_signature(auth: bytes, query: bytes) -> Route | None:
@@ -188,9 +208,10 @@ def _by_host(host: bytes) -> Route | None:
         return None
     name = host.decode("latin-1").lower().rsplit(":", 1)[0] if b"]" not in host else ""
     name = name.rstrip(".")
-    if name.endswith(LOCALSTACK_SUFFIX):
-        service = _labels_service(name[: -len(LOCALSTACK_SUFFIX)])
-        return Route(service, "host") if service else None
+    for suffix in (LOCALSTACK_SUFFIX, ON_AWS_SUFFIX):
+        if name.endswith(suffix):
+            service = _labels_service(name[: -len(suffix)])
+            return Route(service, "host") if service else None
     for suffix in AWS_SUFFIXES:
         if name.endswith(suffix):
             labels = name[: -len(suffix)]

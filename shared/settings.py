@@ -11,6 +11,8 @@
 | `FLOTILLA_LOG_LEVEL` | `INFO` | log level of the service's structured logs |
 | `FLOTILLA_EXTERNAL_URL` | `http://localhost:4566` | the endpoint users reach (used in queue URLs, Location headers ...) |
 | `FLOTILLA_INTERNAL_URL` | the external URL | where services reach the gateway to call each other's API (`http://gateway:4566` in compose) |
+| `FLOTILLA_DOCKER_NETWORK` | (the engine's default bridge) | Docker network of the containers Lambda, EC2 and RDS start |
+| `FLOTILLA_DOCKER_LABELS` | (none) | `k=v[,k=v...]` labels of those containers (compose: `flotilla.fleet=<fleet>`) |
 """
 
 from __future__ import annotations
@@ -30,6 +32,11 @@ def _credentials(value: str) -> dict[str, str]:
     return {k.strip(): v.strip() for k, v in pairs}
 
 
+def _labels(value: str) -> dict[str, str]:
+    pairs = (item.split("=", 1) for item in value.split(",") if "=" in item)
+    return {k.strip(): v.strip() for k, v in pairs if k.strip()}
+
+
 @dataclass(frozen=True)
 class Settings:
     service: str
@@ -42,6 +49,8 @@ class Settings:
     log_level: str = "INFO"
     external_url: str = "http://localhost:4566"
     internal_url: str = ""  # empty: the external URL (see ``gateway_url``)
+    docker_network: str = ""  # empty: the engine's default bridge
+    docker_labels: Mapping[str, str] = field(default_factory=dict)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -59,6 +68,8 @@ class Settings:
             log_level=env.get("FLOTILLA_LOG_LEVEL", "INFO").upper(),
             external_url=env.get("FLOTILLA_EXTERNAL_URL", "http://localhost:4566").rstrip("/"),
             internal_url=env.get("FLOTILLA_INTERNAL_URL", "").rstrip("/"),
+            docker_network=env.get("FLOTILLA_DOCKER_NETWORK", ""),
+            docker_labels=_labels(env.get("FLOTILLA_DOCKER_LABELS", "")),
             extra={k[len(prefix) :].lower(): v for k, v in env.items() if k.startswith(prefix)},
         )
 

@@ -16,11 +16,18 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.pop("AWS_PROFILE", None)
 
 
+def fleet_test_env() -> dict[str, str]:
+    """Shorter waits than a user's fleet, so that tests of retries do not wait minutes (the caller's
+    environment still wins): Lambda async retries after 1 s and 2 s (AWS: about 1 and 2 minutes)."""
+    defaults = {"FLOTILLA_LAMBDA_ASYNC_RETRY_SECONDS": "1"}
+    return {name: os.environ.get(name, value) for name, value in defaults.items()}
+
+
 @pytest.fixture(scope="session")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     """Every service and the gateway, started once per test session on free ports."""
     root: Path = tmp_path_factory.mktemp("fleet")
-    fleet = Fleet(port=free_port(), data_dir=root / "data", log_dir=root / "logs")
+    fleet = Fleet(port=free_port(), data_dir=root / "data", log_dir=root / "logs", env=fleet_test_env())
     fleet.start()
     try:
         yield fleet

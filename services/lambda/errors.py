@@ -50,3 +50,76 @@ def request_too_large(limit: int) -> AwsError:
 
 def invalid_request_content(message: str) -> AwsError:
     return AwsError("InvalidRequestContentException", message, 400, fields=USER)
+
+
+# -- throttling (invoke) -----------------------------------------------------------------------
+
+
+def too_many_requests(reason: str) -> AwsError:
+    """A throttled invoke: Lambda's ``Rate Exceeded.`` with the ``Reason`` saying which limit was hit."""
+    return AwsError("TooManyRequestsException", "Rate Exceeded.", 429, fields={**USER, "Reason": reason})
+
+
+# -- control plane: permissions, configs, settings ---------------------------------------------
+
+
+def resource_conflict(message: str) -> AwsError:
+    return AwsError("ResourceConflictException", message, 409, fields=USER)
+
+
+def resource_not_found(message: str = "The resource you requested does not exist.") -> AwsError:
+    return AwsError("ResourceNotFoundException", message, 404, fields=USER)
+
+
+def precondition_failed(api: str = "GetFunction/GetAlias") -> AwsError:
+    """A ``RevisionId`` that is not the current one (``api`` names where to read the current one)."""
+    return AwsError(
+        "PreconditionFailedException",
+        "The Revision Id provided does not match the latest Revision Id. "
+        f"Call the {api} API to retrieve the latest Revision Id",
+        412,
+        fields=USER,
+    )
+
+
+def mapping_not_found() -> AwsError:
+    """An event source mapping UUID that is not there (or is another account's)."""
+    return AwsError(
+        "ResourceNotFoundException", "The resource you requested does not exist.", 404, fields=USER
+    )
+
+
+def mapping_conflict(source_arn: str, function: str, mapping_id: str) -> AwsError:
+    return AwsError(
+        "ResourceConflictException",
+        f'The event source arn (" {source_arn} ") and function (" {function} ") provided mapping already '
+        f"exists. Please update or delete the existing mapping with UUID {mapping_id}",
+        409,
+        fields=USER,
+    )
+
+
+# -- control plane: code, versions, aliases, layers --------------------------------------------
+
+
+def request_entity_too_large(limit: int, operation: str) -> AwsError:
+    """A zip uploaded in the request over Lambda's direct-upload limit (50 MB once base64-encoded)."""
+    return AwsError(
+        "RequestEntityTooLargeException",
+        f"Request must be smaller than {limit} bytes for the {operation} operation",
+        413,
+        fields=USER,
+    )
+
+
+def alias_not_found(alias_arn: str) -> AwsError:
+    return resource_not_found(f"Cannot find alias arn: {alias_arn}")
+
+
+def layer_version_missing(arn: str) -> AwsError:
+    """A function's ``Layers`` names a layer version that is not there."""
+    return invalid_parameter(f"Layer version {arn} does not exist.")
+
+
+def service_error(message: str) -> AwsError:
+    return AwsError("ServiceException", message, 500, sender_fault=False)

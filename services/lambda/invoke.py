@@ -13,13 +13,23 @@ error for the invocation that was waiting on it.
 Logs: the runtime's stdout/stderr are appended to ``<env dir>/log`` together with the
 ``START``/``END``/``REPORT`` lines Lambda writes. An invocation's log is the file from where it
 started to where it ended: the runtime writes its output before it posts the outcome, so reading the
-file when the outcome arrives sees all of it.
+file when the outcome arrives sees all of it. ``<env dir>/meta.json`` names the function the
+environment ran (account, region, name, start time), so ``logs.py`` can gather a function's logs.
+
+Concurrency: an invocation counts from admission to outcome (cold start included). A function with
+reserved concurrency runs at most that many at once (0: none); all others share the account limit
+(``concurrency_limit``, per account and region). Past a limit ``invoke`` raises ``Throttled`` before
+anything starts. Simplification: reserved concurrency does not shrink the shared pool.
+
+Layers: the layer zips of a target are extracted once per set (in order, later ones overwriting
+earlier files, as Lambda does) into ``<root>/opt/<hash>/``, the environment's ``/opt``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -32,7 +42,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .executors import Executor, LaunchSpec, Runner
+from .executors import IMAGE_RUNTIME, Executor, LaunchSpec, Runner
 from .runtime_api import Invocation, RuntimeApiServer
 
 log = logging.getLogger("flotilla.lambda")
@@ -51,6 +61,18 @@ class Target:
     config: dict[str, Any]  # the FunctionConfiguration (of the version that runs)
     zip_path: Path
     layers: tuple[Path, ...] = ()  # layer zips in the function's order, extracted into /opt
+    reserved: int | None = None  # the function's reserved concurrency (None: shares the account pool)
+    image: str | None = None  # PackageType Image: the image to run (no zip, no Runtime, no Handler)
+
+    @property
+    def runtime(self) -> str:
+        """What the executor is asked to run: the Runtime, or IMAGE_RUNTIME for an image function."""
+        return IMAGE_RUNTIME if self.image else self.config["Runtime"]
+
+    @property
+    def image_config(self) -> dict[str, Any]:
+        """An image function's ImageConfig overrides (EntryPoint, Command, WorkingDirectory)."""
+        return (self.config.get("ImageConfigResponse") or {}).get("ImageConfig") or {}
 
     @property
     def key(self) -> str:
@@ -59,6 +81,23 @@ class Target:
     @property
     def name(self) -> str:
         return self.config["FunctionName"]
+
+    @property
+    def function_key(self) -> tuple[str, str, str]:
+        """What reserved concurrency counts per: the function, whatever its version."""
+        return self.account, self.region, self.name
+
+
+class Throttled(Exception):
+    """An invocation refused because a concurrency limit is reached; ``reason`` is Lambda's ``Reason``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+RESERVED_LIMIT = "ReservedFunctionConcurrentInvocationLimitExceeded"
+ACCOUNT_LIMIT = "ConcurrentInvocationLimitExceeded"
 
 
 @dataclass
@@ -145,8 +184,12 @@ class Invoker:
         idle_seconds: float = 300.0,
         endpoint_url: str = "http://localhost:4566",
         bind: str = "127.0.0.1",
+        concurrency_limit: int = 1000,
     ) -> None:
         self.root = root
+        self.concurrency_limit = concurrency_limit
+        self.running_per_function: dict[tuple[str, str, str], int] = {}
+        self.running_per_account: dict[tuple[str, str], int] = {}
         self.executor = executor
         self.idle_seconds = idle_seconds
         self.endpoint_url = endpoint_url
@@ -156,6 +199,7 @@ class Invoker:
         self._reaper: asyncio.Task | None = None
 
     async def start(self) -> None:
+        await self.executor.prepare()
         self._reaper = asyncio.create_task(self._reap_forever())
 
     async def close(self) -> None:
@@ -165,6 +209,7 @@ class Invoker:
         envs = [env for pool in self.pools.values() for env in pool]
         self.pools.clear()
         await asyncio.gather(*(self._teardown(env, "service stopping") for env in envs))
+        await self.executor.close()
 
     # -- invoking ------------------------------------------------------------------------------
 
@@ -176,8 +221,38 @@ class Invoker:
         client_context: str | None = None,
         request_id: str | None = None,
     ) -> Outcome:
-        """Run one invocation to its outcome (the function's result, its error, or a timeout)."""
-        self.executor.check(target.config["Runtime"])
+        """Run one invocation to its outcome (the function's result, its error, or a timeout).
+
+        Raises ``Throttled`` at once when a concurrency limit is reached.
+        """
+        self.executor.check(target.runtime)
+        with self._admitted(target):
+            return await self._invoke(target, payload, client_context, request_id)
+
+    @contextlib.contextmanager
+    def _admitted(self, target: Target) -> Any:
+        """Count the invocation against its function's reserved concurrency or the account's pool."""
+        if target.reserved is not None:
+            counts: dict[Any, int] = self.running_per_function
+            key: Any = target.function_key
+            limit, reason = target.reserved, RESERVED_LIMIT
+        else:
+            counts, key = self.running_per_account, (target.account, target.region)
+            limit, reason = self.concurrency_limit, ACCOUNT_LIMIT
+        if counts.get(key, 0) >= limit:
+            log.info("throttled", extra={"function": target.name, "reason": reason})
+            raise Throttled(reason)
+        counts[key] = counts.get(key, 0) + 1
+        try:
+            yield
+        finally:
+            counts[key] -= 1
+            if not counts[key]:
+                del counts[key]
+
+    async def _invoke(
+        self, target: Target, payload: bytes, client_context: str | None, request_id: str | None
+    ) -> Outcome:
         env = await self._acquire(target)
         inv = Invocation(
             payload=payload,
@@ -193,30 +268,18 @@ class Invoker:
         began = time.monotonic()
         try:
             payload, function_error = await self._run(env, inv)
+            ended = time.monotonic()
+            if env.runner is not None:  # a container's output reaches the log file a little late
+                await env.runner.flush_logs()
         finally:
             self._release(env)
-        elapsed_ms = (time.monotonic() - began) * 1000
+        elapsed_ms = (ended - began) * 1000
         env.write_log(
             f"END RequestId: {inv.request_id}\nREPORT RequestId: {inv.request_id}\t"
             f"Duration: {elapsed_ms:.2f} ms\tBilled Duration: {max(1, int(elapsed_ms + 0.999))} ms\t"
             f"Memory Size: {target.config.get('MemorySize', 128)} MB\n"
         )
         return Outcome(payload, function_error, env.read_log(start))
-
-    def submit(self, target: Target, payload: bytes) -> str:
-        """An ``Event`` invocation: run it in the background; its outcome is only logged (retries later)."""
-        request_id = str(uuid.uuid4())
-
-        async def run() -> None:
-            try:
-                outcome = await self.invoke(target, payload, request_id=request_id)
-                if outcome.function_error:
-                    log.info("async invocation failed", extra={"function": target.name, "id": request_id})
-            except Exception:
-                log.exception("async invocation crashed", extra={"function": target.name, "id": request_id})
-
-        self._spawn(run())
-        return request_id
 
     async def _run(self, env: Environment, inv: Invocation) -> tuple[bytes, str | None]:
         env.queue.put_nowait(inv)
@@ -277,17 +340,25 @@ class Invoker:
     async def _launch(self, env: Environment) -> None:
         started = time.monotonic()
         env.directory.mkdir(parents=True, exist_ok=True)
-        task_root = await asyncio.to_thread(self._extract, env.target)
+        task_root = await asyncio.to_thread(self._extract, env.target)  # an image: an empty directory
+        opt_dir = await asyncio.to_thread(self._extract_layers, env.target.layers)
+        await asyncio.to_thread(self._write_meta, env)
         env.api = RuntimeApiServer(env, self.bind)
         await env.api.start()
+        image = env.target.image_config
         spec = LaunchSpec(
             environment_id=env.id,
-            runtime=env.target.config["Runtime"],
-            handler=env.target.config["Handler"],
+            runtime=env.target.runtime,
+            handler=env.target.config.get("Handler", ""),
             task_root=task_root,
-            env=self._environment_variables(env, task_root),
+            env=self._environment_variables(env, task_root, opt_dir),
             memory_mb=int(env.target.config.get("MemorySize", 128)),
             log_path=env.log_path,
+            opt_dir=opt_dir,
+            image=env.target.image,
+            entry_point=tuple(image["EntryPoint"]) if image.get("EntryPoint") else None,
+            command=tuple(image["Command"]) if image.get("Command") else None,
+            working_directory=image.get("WorkingDirectory"),
         )
         env.runner = await self.executor.start(spec)
         env.watcher = asyncio.create_task(self._watch(env))
@@ -357,6 +428,10 @@ class Invoker:
 
     def _extract(self, target: Target) -> Path:
         """The function's code, unzipped once per code hash (``<root>/tasks/...``)."""
+        if target.image:  # the code is in the image
+            empty = self.root / "tasks" / "image"
+            empty.mkdir(parents=True, exist_ok=True)
+            return empty
         code_hex = target.zip_path.stem
         task_root = self.root / "tasks" / target.account / target.region / target.name / code_hex
         if task_root.is_dir():
@@ -370,7 +445,46 @@ class Invoker:
             shutil.rmtree(tmp, ignore_errors=True)
         return task_root
 
-    def _environment_variables(self, env: Environment, task_root: Path) -> dict[str, str]:
+    def _extract_layers(self, layers: tuple[Path, ...]) -> Path | None:
+        """The layers' union (``/opt``), extracted once per ordered set of layer zips."""
+        if not layers:
+            return None
+        digest = hashlib.sha256("\n".join(str(p) for p in layers).encode()).hexdigest()[:32]
+        opt_dir = self.root / "opt" / digest
+        if opt_dir.is_dir():
+            return opt_dir
+        tmp = opt_dir.with_name(f"{digest}.tmp{uuid.uuid4().hex[:6]}")
+        tmp.mkdir(parents=True)
+        for layer in layers:  # in order: a later layer's file replaces an earlier one's
+            with zipfile.ZipFile(layer) as archive:
+                archive.extractall(tmp)
+        try:
+            tmp.rename(opt_dir)
+        except OSError:  # extracted concurrently by another cold start
+            shutil.rmtree(tmp, ignore_errors=True)
+        return opt_dir
+
+    def _write_meta(self, env: Environment) -> None:
+        """Which function this environment runs: what ``logs.py`` reads to find a function's logs."""
+        meta = {
+            "account": env.target.account,
+            "region": env.target.region,
+            "function": env.target.name,
+            "version": env.target.config.get("Version", "$LATEST"),
+            "started": time.time(),
+        }
+        (env.directory / "meta.json").write_text(json.dumps(meta))
+
+    def _python_path(self, runtime: str, task_root: Path, opt_dir: Path | None) -> str:
+        """Lambda's search path for Python: the code, then the layers' site-packages and python/."""
+        paths = [task_root]
+        if opt_dir is not None and self.executor.name == "local":
+            paths += [opt_dir / "python" / "lib" / runtime / "site-packages", opt_dir / "python"]
+        return os.pathsep.join(str(p) for p in paths)
+
+    def _environment_variables(
+        self, env: Environment, task_root: Path, opt_dir: Path | None = None
+    ) -> dict[str, str]:
         """Lambda's reserved variables, the function's own, and credentials for the fleet."""
         config = env.target.config
         name = config["FunctionName"]
@@ -394,13 +508,14 @@ class Invoker:
             "AWS_LAMBDA_LOG_STREAM_NAME": f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{env.id}",
             "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
             "AWS_LAMBDA_RUNTIME_API": env.api.address if env.api else "",
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_{config['Runtime']}",
-            "_HANDLER": config["Handler"],
             "LAMBDA_TASK_ROOT": str(task_root),
             "LAMBDA_RUNTIME_DIR": str(task_root),
-            "PYTHONPATH": str(task_root),
             "PYTHONUNBUFFERED": "1",
         }
+        if env.target.image is None:  # an image sets these itself
+            reserved["AWS_EXECUTION_ENV"] = f"AWS_Lambda_{config['Runtime']}"
+            reserved["_HANDLER"] = config["Handler"]
+            reserved["PYTHONPATH"] = self._python_path(config["Runtime"], task_root, opt_dir)
         user = (config.get("Environment") or {}).get("Variables") or {}
         return {**defaults, **user, **reserved}
 

@@ -135,6 +135,9 @@ def authorize(ctx: RequestContext, operation: str, params: dict[str, Any], setti
     if not enforcing(settings):
         return
     account = ANONYMOUS if ctx.access_key is None else ctx.account_id
+    if operation == "DeleteObjects":
+        _authorize_deletes(ctx, params, account)
+        return
     for bucket_name, request in requests_of(ctx, operation, params, account):
         bucket = ctx.state.bucket(bucket_name) if bucket_name else None
         if bucket is None:  # no bucket to hold a policy: the handler answers NoSuchBucket or acts
@@ -147,6 +150,28 @@ def authorize(ctx: RequestContext, operation: str, params: dict[str, Any], setti
         block = bc.bucket_config(ctx, bucket, "public-access-block") or {}
         if not allowed(request, policy, block):
             raise access_denied()
+
+
+DENIED_DELETES = "denied_deletes"  # ctx.extra: the (key, version id) pairs a DeleteObjects may not delete
+
+
+def _authorize_deletes(ctx: RequestContext, params: dict[str, Any], account: str | None) -> None:
+    """DeleteObjects is judged key by key, as S3 does: a denied key is an ``AccessDenied`` entry of
+    the result (the handler reads ``ctx.extra[DENIED_DELETES]``), the others are deleted."""
+    bucket = ctx.state.bucket(params.get("Bucket") or "")
+    if bucket is None:
+        if account is ANONYMOUS:
+            raise access_denied()
+        return
+    policy = bc.bucket_config(ctx, bucket, "policy")
+    block = bc.bucket_config(ctx, bucket, "public-access-block") or {}
+    objects = (params.get("Delete") or {}).get("Objects", [])
+    pairs = zip(objects, requests_of(ctx, "DeleteObjects", params, account), strict=True)
+    ctx.extra[DENIED_DELETES] = {
+        (obj.get("Key"), obj.get("VersionId"))
+        for obj, (_, request) in pairs
+        if not allowed(request, policy, block)
+    }
 
 
 def requests_of(

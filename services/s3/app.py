@@ -25,7 +25,10 @@ handles.include(website.handles)  # website endpoint requests (unmodelled)
 @asynccontextmanager
 async def open_state_with_sweep(settings: Settings) -> AsyncIterator[S3Store]:
     """The object store, with the lifecycle sweep running in the background while it is open."""
-    async with open_state(settings) as store, lifecycle.running(store, lifecycle.interval(settings)):
+    async with (
+        open_state(settings) as store,
+        lifecycle.running(store, lifecycle.interval(settings), lifecycle.clock(settings)),
+    ):
         yield store
 
 

@@ -1,9 +1,8 @@
 """Digests computed while an object streams to disk: the MD5 ETag, and S3's flexible checksums.
 
-CRC32 is always computed (it is cheap and botocore asks for it by default); SHA1 and SHA256
-only when the client names them. CRC32C and CRC64NVME need native code we do not ship: a
-client-supplied value for them is stored and echoed unverified (a short table-driven CRC32C
-serves composite checksums, which hash a few bytes per part).
+CRC32 is always computed (it is cheap and botocore asks for it by default); CRC32C, CRC64NVME,
+SHA1 and SHA256 only when the client names them. CRC32C and CRC64NVME come from AWS's own C
+library (``awscrt``, the one botocore itself needs to send them), at memory speed.
 
 A multipart object's checksum is either COMPOSITE (the algorithm over the concatenated binary
 part checksums, suffixed ``-<parts>``) or FULL_OBJECT (over the whole object's bytes, CRC only).
@@ -12,8 +11,12 @@ part checksums, suffixed ``-<parts>``) or FULL_OBJECT (over the whole object's b
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import zlib
+from collections.abc import Callable
+
+from awscrt import checksums as crt
 
 # checksum algorithm -> the output member (and header suffix) that carries it
 MEMBERS = {
@@ -23,21 +26,29 @@ MEMBERS = {
     "SHA1": "ChecksumSHA1",
     "SHA256": "ChecksumSHA256",
 }
+SIZES = {"CRC32": 4, "CRC32C": 4, "CRC64NVME": 8, "SHA1": 20, "SHA256": 32}  # digest bytes
 _HASHES = {"SHA1": hashlib.sha1, "SHA256": hashlib.sha256}
+# running CRCs: algorithm -> (update(chunk, previous) -> crc, width in bytes)
+_CRCS: dict[str, tuple[Callable[[bytes, int], int], int]] = {
+    "CRC32": (zlib.crc32, 4),
+    "CRC32C": (crt.crc32c, 4),
+    "CRC64NVME": (crt.crc64nvme, 8),
+}
 
 
 class Digests:
-    """MD5 plus CRC32 plus any requested SHA, fed chunk by chunk."""
+    """MD5 plus CRC32 plus any requested checksum, fed chunk by chunk."""
 
     def __init__(self, algorithms: tuple[str, ...] = (), md5: bool = True) -> None:
         self._md5 = hashlib.md5() if md5 else _NoHash()
-        self._crc32 = 0
+        self._crcs = {alg: 0 for alg in ("CRC32", *algorithms) if alg in _CRCS}
         self._hashes = {alg: _HASHES[alg]() for alg in algorithms if alg in _HASHES}
         self.size = 0
 
     def update(self, chunk: bytes) -> None:
         self._md5.update(chunk)
-        self._crc32 = zlib.crc32(chunk, self._crc32)
+        for alg, value in self._crcs.items():
+            self._crcs[alg] = _CRCS[alg][0](chunk, value)
         for h in self._hashes.values():
             h.update(chunk)
         self.size += len(chunk)
@@ -52,11 +63,11 @@ class Digests:
         return base64.b64encode(self._md5.digest()).decode()
 
     def checksum(self, algorithm: str) -> str | None:
-        """The base64 checksum S3 would send for ``algorithm``, or None when we cannot compute it."""
-        if algorithm == "CRC32":
-            return base64.b64encode(self._crc32.to_bytes(4, "big")).decode()
+        """The base64 checksum S3 would send for ``algorithm``, or None when it was not computed."""
+        if algorithm in self._crcs:
+            return _b64(self._crcs[algorithm].to_bytes(_CRCS[algorithm][1], "big"))
         h = self._hashes.get(algorithm)
-        return base64.b64encode(h.digest()).decode() if h is not None else None
+        return _b64(h.digest()) if h is not None else None
 
 
 class _NoHash:
@@ -72,25 +83,29 @@ class _NoHash:
         return ""
 
 
-def _crc32c_table() -> list[int]:
-    table = []
-    for n in range(256):
-        c = n
-        for _ in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        table.append(c)
-    return table
+def _b64(digest: bytes) -> str:
+    return base64.b64encode(digest).decode()
 
 
-_CRC32C = _crc32c_table()
+def well_formed(algorithm: str, value: str) -> bool:
+    """Whether ``value`` is base64 of a digest of the algorithm's width (S3 refuses others as
+    ``InvalidRequest`` before comparing)."""
+    try:
+        return len(base64.b64decode(value, validate=True)) == SIZES[algorithm]
+    except (binascii.Error, ValueError):
+        return False
 
 
 def crc32c(data: bytes) -> int:
-    """CRC32C (Castagnoli) in pure Python: for a few bytes only (composite checksums)."""
-    crc = 0xFFFFFFFF
-    for byte in data:
-        crc = _CRC32C[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
+    return crt.crc32c(data)
+
+
+def digest(algorithm: str, data: bytes) -> bytes:
+    """The algorithm's binary digest of ``data`` (a few bytes: composite checksums)."""
+    if algorithm in _CRCS:
+        update, width = _CRCS[algorithm]
+        return update(data, 0).to_bytes(width, "big")
+    return _HASHES[algorithm](data).digest()
 
 
 COMPOSITE = ("CRC32", "CRC32C", "SHA1", "SHA256")  # algorithms S3 allows for COMPOSITE
@@ -99,13 +114,7 @@ FULL_OBJECT = ("CRC32", "CRC32C", "CRC64NVME")  # algorithms S3 allows for FULL_
 
 def composite(algorithm: str, part_checksums: list[str]) -> str | None:
     """The COMPOSITE checksum of a multipart object from its parts' base64 checksums."""
-    joined = b"".join(base64.b64decode(value) for value in part_checksums)
-    if algorithm == "CRC32":
-        digest = zlib.crc32(joined).to_bytes(4, "big")
-    elif algorithm == "CRC32C":
-        digest = crc32c(joined).to_bytes(4, "big")
-    elif algorithm in _HASHES:
-        digest = _HASHES[algorithm](joined).digest()
-    else:
+    if algorithm not in COMPOSITE:
         return None
-    return f"{base64.b64encode(digest).decode()}-{len(part_checksums)}"
+    joined = b"".join(base64.b64decode(value) for value in part_checksums)
+    return f"{_b64(digest(algorithm, joined))}-{len(part_checksums)}"

@@ -1,30 +1,39 @@
-"""The lifecycle sweep: expiration rules of bucket lifecycle configurations, really applied.
+"""The lifecycle sweep: bucket lifecycle configurations, really applied.
 
 A background task (started and stopped with the S3 state) runs :func:`sweep_once` every
-``FLOTILLA_S3_LIFECYCLE_INTERVAL`` seconds (default 60). One sweep applies, for every enabled
+``FLOTILLA_S3_LIFECYCLE_INTERVAL`` seconds (default 60), on a clock that may run
+``FLOTILLA_S3_LIFECYCLE_CLOCK_OFFSET`` seconds ahead (tests). One sweep applies, for every enabled
 rule of every bucket with a lifecycle configuration:
 
 * ``Expiration`` with ``Days``: an object expires at the first midnight UTC at or after
   ``last_modified + Days`` (S3 rounds up to the next midnight: an object written on 15 January at
-  10:30 with ``Days: 1`` expires at 00:00 on 17 January);
-* ``Expiration`` with ``Date``: every object the rule filters expires once that date is reached;
+  10:30 with ``Days: 1`` expires at 00:00 on 17 January); with ``Date``: every object the rule
+  filters expires once that date is reached. In a bucket that was never versioned the object is
+  deleted; in a versioned one it gets a delete marker (a ``null`` one when versioning is
+  suspended, which replaces the ``null`` version), as a DeleteObject without a version id would;
+* expired object delete markers (a marker that is the key's only version) are removed with
+  ``ExpiredObjectDeleteMarker: true``, or by a ``Days`` rule once the marker is that old;
+* ``NoncurrentVersionExpiration``: a noncurrent version (or delete marker) is removed
+  ``NoncurrentDays`` after it became noncurrent (the next newer version's time, same rounding),
+  unless it is one of the ``NewerNoncurrentVersions`` newest noncurrent versions;
 * ``AbortIncompleteMultipartUpload``: an upload initiated ``DaysAfterInitiation`` days ago (the
   same rounding) is aborted.
 
 The rule's filter picks the objects: ``Prefix`` (also the legacy rule-level ``Prefix``), ``Tag``,
-``ObjectSizeGreaterThan``/``ObjectSizeLessThan`` (strict) and an ``And`` of them. Uploads have no
-tags or size yet, so only a rule whose filter is a prefix at most aborts them, as S3 requires.
+``ObjectSizeGreaterThan``/``ObjectSizeLessThan`` (strict) and an ``And`` of them; a delete marker
+has no tags and size 0. Uploads have no tags or size yet, so only a rule whose filter is a prefix at
+most aborts them, as S3 requires.
 
-Not applied: transitions (there is one storage tier), noncurrent-version actions and
-``ExpiredObjectDeleteMarker`` (they need versioning); expirations publish no
-``s3:LifecycleExpiration:*`` events yet. An expiration is ``S3Store.delete_object``.
+Not applied: transitions (there is one storage tier: ``Transitions`` and
+``NoncurrentVersionTransitions`` are stored and returned, the storage class stays); expirations
+publish no ``s3:LifecycleExpiration:*`` events yet.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -45,10 +54,23 @@ YIELD_EVERY = 500  # objects examined between two yields to the event loop
 
 @dataclass
 class SweepResult:
-    """What one sweep did: expired ``(bucket, key)`` pairs and aborted upload ids."""
+    """What one sweep did: expired current versions ``(bucket, key)`` (deleted, or given a delete
+    marker in a versioned bucket), removed versions and delete markers ``(bucket, key, version)``,
+    and aborted upload ids."""
 
     expired: list[tuple[str, str]] = field(default_factory=list)
+    removed: list[tuple[str, str, str]] = field(default_factory=list)
     aborted: list[str] = field(default_factory=list)
+
+
+def clock(settings: Settings) -> Callable[[], datetime]:
+    """The sweep's clock: now, plus ``FLOTILLA_S3_LIFECYCLE_CLOCK_OFFSET`` seconds (a testing knob:
+    a fleet that runs days ahead expires objects written a moment ago)."""
+    try:
+        offset = timedelta(seconds=float(settings.extra.get("lifecycle_clock_offset", 0)))
+    except ValueError:
+        offset = timedelta()
+    return lambda: datetime.now(UTC) + offset
 
 
 def interval(settings: Settings) -> float:
@@ -123,37 +145,139 @@ class Filter:
 
 
 async def sweep_once(
-    store: S3Store, configs: Mapping[str, Mapping[str, Any]], now: datetime | None = None
+    store: S3Store,
+    configs: Mapping[str, Mapping[str, Any]],
+    now: datetime | None = None,
+    versioning: Mapping[str, str | None] | None = None,
 ) -> SweepResult:
-    """Apply the lifecycle configurations ``configs`` (bucket name -> ``{"Rules": [...]}``) at ``now``.
+    """Apply the lifecycle configurations ``configs`` (bucket name -> ``{"Rules": [...]}``) at ``now``;
+    ``versioning`` gives each bucket's versioning status (absent: never versioned).
 
-    Yields to the event loop every few hundred objects, so a sweep over a big bucket does not
-    stall requests; SQLite calls stay on the loop's thread, like every other store call.
+    Yields to the event loop every few hundred keys, so a sweep over a big bucket does not stall
+    requests; SQLite calls stay on the loop's thread, like every other store call.
     """
     now = now or datetime.now(UTC)
     result = SweepResult()
     for bucket, conf in configs.items():
-        for rule in conf.get("Rules") or ():
-            if rule.get("Status") != "Enabled":
-                continue
-            if rule.get("Expiration"):
-                await _expire(store, bucket, rule, now, result)
+        rules = [rule for rule in conf.get("Rules") or () if rule.get("Status") == "Enabled"]
+        status = (versioning or {}).get(bucket)
+        if status is None:
+            await _expire_unversioned(store, bucket, rules, now, result)
+        else:
+            await _expire_versions(store, bucket, rules, now, status, result)
+        for rule in rules:
             if rule.get("AbortIncompleteMultipartUpload"):
                 _abort(store, bucket, rule, now, result)
     return result
 
 
-async def _expire(
-    store: S3Store, bucket: str, rule: Mapping[str, Any], now: datetime, result: SweepResult
+async def _expire_unversioned(
+    store: S3Store, bucket: str, rules: list[Mapping[str, Any]], now: datetime, result: SweepResult
 ) -> None:
-    spec = Filter.of(rule)
-    expiration = rule["Expiration"]
-    # keys() reads in batches and resumes after the last key it gave, so deleting as we go is safe
-    for count, meta in enumerate(store.keys(bucket, spec.prefix), 1):
-        if spec.matches(meta) and _expired(expiration, meta, now) and store.delete_object(bucket, meta.key):
-            result.expired.append((bucket, meta.key))
+    """A bucket that was never versioned: an expired object is deleted (one cheap pass per rule)."""
+    for rule in rules:
+        if not rule.get("Expiration"):
+            continue
+        spec = Filter.of(rule)
+        # keys() reads in batches and resumes after the last key it gave, so deleting as we go is safe
+        for count, meta in enumerate(store.keys(bucket, spec.prefix), 1):
+            if (
+                spec.matches(meta)
+                and _expired(rule["Expiration"], meta, now)
+                and store.delete_object(bucket, meta.key)
+            ):
+                result.expired.append((bucket, meta.key))
+            if count % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+
+
+async def _expire_versions(
+    store: S3Store,
+    bucket: str,
+    rules: list[Mapping[str, Any]],
+    now: datetime,
+    status: str,
+    result: SweepResult,
+) -> None:
+    """A versioned (or suspended) bucket, key by key: every rule sees the key's versions as the
+    rules before it left them."""
+    acting = [rule for rule in rules if rule.get("Expiration") or rule.get("NoncurrentVersionExpiration")]
+    if not acting:
+        return
+    prefix = _common_prefix([Filter.of(rule).prefix for rule in acting])
+    for count, key in enumerate(store.version_keys(bucket, prefix), 1):
+        for rule in acting:
+            spec = Filter.of(rule)
+            if key.startswith(spec.prefix):
+                _apply_versioned(store, bucket, key, rule, spec, now, status, result)
         if count % YIELD_EVERY == 0:
             await asyncio.sleep(0)
+
+
+def _apply_versioned(
+    store: S3Store,
+    bucket: str,
+    key: str,
+    rule: Mapping[str, Any],
+    spec: Filter,
+    now: datetime,
+    status: str,
+    result: SweepResult,
+) -> None:
+    expiration = rule.get("Expiration") or {}
+    versions = store.key_versions(bucket, key)
+    latest = versions[0] if versions else None
+    if latest is None:
+        return
+    if not latest.delete_marker and spec.matches(latest) and _expired(expiration, latest, now):
+        store.delete_object(bucket, key, versioning=status)  # a delete marker: the data stays
+        result.expired.append((bucket, key))
+        versions = store.key_versions(bucket, key)
+    elif latest.delete_marker and len(versions) == 1 and _marker_expired(expiration, latest, now):
+        store.delete_object(bucket, key, latest.version_id)
+        result.removed.append((bucket, key, latest.version_id))
+        return
+    noncurrent = rule.get("NoncurrentVersionExpiration")
+    if noncurrent:
+        for version in _noncurrent_expired(noncurrent, versions, spec, now):
+            store.delete_object(bucket, key, version.version_id)
+            result.removed.append((bucket, key, version.version_id))
+
+
+def _marker_expired(expiration: Mapping[str, Any], marker: ObjectMeta, now: datetime) -> bool:
+    """An expired object delete marker (the key's only version) goes with ``ExpiredObjectDeleteMarker``
+    at once, or with ``Days`` once it is that old (S3 cleans them up with the Days action)."""
+    if expiration.get("ExpiredObjectDeleteMarker"):
+        return True
+    return "Days" in expiration and now >= due(marker.last_modified, int(expiration["Days"]))
+
+
+def _noncurrent_expired(
+    spec: Mapping[str, Any], versions: list[ObjectMeta], rule_filter: Filter, now: datetime
+) -> list[ObjectMeta]:
+    """Noncurrent versions (and markers) ``NoncurrentDays`` after they became noncurrent (when the
+    next newer version was written), beyond the ``NewerNoncurrentVersions`` newest ones kept."""
+    days = int(spec.get("NoncurrentDays") or 0)
+    keep = int(spec.get("NewerNoncurrentVersions") or 0)
+    doomed = []
+    for index in range(1, len(versions)):
+        version, successor = versions[index], versions[index - 1]
+        newer_noncurrent = index - 1
+        if newer_noncurrent < keep or not rule_filter.matches(version):
+            continue
+        if now >= due(successor.last_modified, days):
+            doomed.append(version)
+    return doomed
+
+
+def _common_prefix(prefixes: list[str]) -> str:
+    """The longest prefix every rule's prefix starts with (the keys worth visiting)."""
+    first = min(prefixes, default="")
+    last = max(prefixes, default="")
+    size = 0
+    while size < len(first) and first[size] == last[size]:
+        size += 1
+    return first[:size]
 
 
 def _abort(store: S3Store, bucket: str, rule: Mapping[str, Any], now: datetime, result: SweepResult) -> None:
@@ -188,21 +312,40 @@ def lifecycle_configs(store: S3Store) -> dict[str, dict[str, Any]]:
     return found
 
 
-async def run(store: S3Store, every: float) -> None:
+def versioning_statuses(store: S3Store, names: Iterable[str]) -> dict[str, str | None]:
+    """Each bucket's versioning status (None: never versioned)."""
+    ctx = SimpleNamespace(state=store)
+    found: dict[str, str | None] = {}
+    for name in names:
+        bucket = store.bucket(name)
+        found[name] = bucket_config.versioning_status(ctx, bucket) if bucket is not None else None  # type: ignore[arg-type]
+    return found
+
+
+async def run(store: S3Store, every: float, now: Callable[[], datetime] | None = None) -> None:
     """Sweep every ``every`` seconds until cancelled; a failing sweep is logged and retried next time."""
+    now = now or (lambda: datetime.now(UTC))
     while True:
         await asyncio.sleep(every)
         try:
-            result = await sweep_once(store, lifecycle_configs(store))
+            configs = lifecycle_configs(store)
+            result = await sweep_once(store, configs, now(), versioning_statuses(store, configs))
         except Exception:
             log.exception("lifecycle sweep failed")
             continue
-        if result.expired or result.aborted:
+        if result.expired or result.removed or result.aborted:
             log.info(
-                "lifecycle sweep", extra={"expired": len(result.expired), "aborted": len(result.aborted)}
+                "lifecycle sweep",
+                extra={
+                    "expired": len(result.expired),
+                    "removed": len(result.removed),
+                    "aborted": len(result.aborted),
+                },
             )
 
 
-def running(store: S3Store, every: float) -> AbstractAsyncContextManager[asyncio.Task[None]]:
+def running(
+    store: S3Store, every: float, now: Callable[[], datetime] | None = None
+) -> AbstractAsyncContextManager[asyncio.Task[None]]:
     """The sweep as a task for the duration of the block (cancelled and awaited on exit)."""
-    return tasks.running(run(store, every), "s3-lifecycle")
+    return tasks.running(run(store, every, now), "s3-lifecycle")

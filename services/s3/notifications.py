@@ -1,14 +1,16 @@
 """Bucket event notifications: configuration checks, the S3 event record, delivery over the bus.
 
-S3 does not import SQS: an event for a queue is published on the bus topic ``sqs.deliver``
-(docs/sqs.md) as ``{"QueueArn", "MessageBody", "EventId"}``, the body being AWS's event
-notification JSON (``{"Records": [...]}``, eventVersion 2.1). Destinations are checked against
-the shared resource registry (SQS publishes its queues there, keyed by ARN).
+S3 imports neither SQS nor Lambda: an event for a queue is published on the bus topic
+``sqs.deliver`` (docs/sqs.md) as ``{"QueueArn", "MessageBody", "EventId"}``, an event for a
+function on ``lambda.invoke`` (docs/lambda.md) as ``{"FunctionArn", "Payload"}``; the body or
+payload is AWS's event notification JSON (``{"Records": [...]}``, eventVersion 2.1). Destinations
+are checked against the shared resource registry (SQS publishes its queues there and Lambda its
+functions, keyed by ARN).
 
 Object handlers call :func:`object_event` after a write or delete has committed. Publishing
 never fails the request that caused it: the object is already written, so a Redis outage is
 logged and the event lost (the bus gives at-least-once delivery from the moment it accepted
-the event). Lambda and SNS destinations are stored and validated, not yet delivered.
+the event). SNS destinations are stored and validated, not delivered (the fleet has no SNS).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from .storage import Bucket, S3Store
 log = logging.getLogger("flotilla.s3")
 
 TOPIC = "sqs.deliver"
+LAMBDA_TOPIC = "lambda.invoke"
 EVENTS = (
     "s3:ReducedRedundancyLostObject",
     "s3:ObjectCreated:*",
@@ -179,11 +182,18 @@ async def _unusable(registry: Registry, bucket: Bucket, target: _Target) -> str 
     if arn.region != bucket.region:
         return "The notification destination service region is not valid for the bucket location constraint"
     found = await registry.get(target.arn)
+    if found is None and target.kind == "function":  # a qualified ARN: the function is registered unqualified
+        found = await registry.get(_unqualified_function_arn(target.arn))
     if found is None:
         return f"The destination {target.kind} does not exist"
     if found.get("fifo"):
         return "FIFO queues are not supported as a destination of event notifications"
     return None
+
+
+def _unqualified_function_arn(arn: str) -> str:
+    """``arn:aws:lambda:r:a:function:name:alias`` -> ``arn:aws:lambda:r:a:function:name``."""
+    return ":".join(arn.split(":")[:7])
 
 
 # -- events -----------------------------------------------------------------------------------
@@ -218,7 +228,7 @@ async def object_event(
     sequencer: str | None = None,
 ) -> None:
     """Publish ``event_name`` (``s3:ObjectCreated:Put``, ``ObjectRemoved:Delete`` ...) for an object
-    that was just written or deleted, to every queue whose configuration matches it.
+    that was just written or deleted, to every queue and function whose configuration matches it.
 
     Call after the change committed. ``size`` and ``etag`` (hex, quoted or not) are left out of
     removal events; ``version_id`` for versioned buckets. Never raises for delivery trouble.
@@ -226,19 +236,23 @@ async def object_event(
     store: S3Store = ctx.state
     found = store.bucket(bucket)
     conf = bucket_config(ctx, found, "notification") if found is not None else None
-    if not conf or not conf.get("QueueConfigurations"):
+    if not conf or not (conf.get("QueueConfigurations") or conf.get("LambdaFunctionConfigurations")):
         return
     name = event_name.removeprefix("s3:")
     sequencer = sequencer or _next_sequencer()
-    for entry in conf["QueueConfigurations"]:
-        if not _matches(entry, "s3:" + name, key):
-            continue
-        record = _record(ctx, found, name, entry["Id"], key, size, etag, version_id, sequencer)
-        event_id = hashlib.sha256(
-            "\0".join((ctx.request_id, bucket, key, name, sequencer, entry["QueueArn"])).encode()
-        ).hexdigest()
-        body = json.dumps({"Records": [record]}, separators=(",", ":"))
-        await _publish({"QueueArn": entry["QueueArn"], "MessageBody": body, "EventId": event_id})
+    for member in ("QueueConfigurations", "LambdaFunctionConfigurations"):
+        for entry in conf.get(member) or []:
+            if not _matches(entry, "s3:" + name, key):
+                continue
+            record = _record(ctx, found, name, entry["Id"], key, size, etag, version_id, sequencer)
+            body = json.dumps({"Records": [record]}, separators=(",", ":"))
+            if member == "LambdaFunctionConfigurations":
+                await _publish({"FunctionArn": entry["LambdaFunctionArn"], "Payload": body}, LAMBDA_TOPIC)
+                continue
+            event_id = hashlib.sha256(
+                "\0".join((ctx.request_id, bucket, key, name, sequencer, entry["QueueArn"])).encode()
+            ).hexdigest()
+            await _publish({"QueueArn": entry["QueueArn"], "MessageBody": body, "EventId": event_id})
 
 
 def _matches(entry: dict[str, Any], event: str, key: str) -> bool:
@@ -366,8 +380,10 @@ async def close() -> None:
         await conn.bus.close()
 
 
-async def _publish(event: dict[str, Any]) -> None:
+async def _publish(event: dict[str, Any], topic: str = TOPIC) -> None:
     try:
-        await _connection().bus.publish(TOPIC, event)
+        await _connection().bus.publish(topic, event)
     except Exception:
-        log.exception("s3: could not publish a notification for %s", event.get("QueueArn"))
+        log.exception(
+            "s3: could not publish a notification for %s", event.get("QueueArn") or event.get("FunctionArn")
+        )

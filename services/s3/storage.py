@@ -580,6 +580,23 @@ class S3Store:
                 return
             bound, op = rows[-1][1], ">"
 
+    def version_keys(self, bucket: str, prefix: str = "", batch: int = 1000) -> Iterator[str]:
+        """Every key with a version or delete marker under ``prefix``, in key order, read in batches
+        that resume after the last key given (so a caller may change the key it was given)."""
+        bound, op = prefix, ">="
+        while True:
+            rows = self._db.execute(
+                f"SELECT key FROM objects WHERE bucket = ? AND key {op} ? AND substr(key, 1, ?) = ? "
+                f"UNION SELECT key FROM versions WHERE bucket = ? AND key {op} ? AND substr(key, 1, ?) = ? "
+                "ORDER BY key LIMIT ?",
+                (bucket, bound, len(prefix), prefix) * 2 + (batch,),
+            ).fetchall()
+            for (key,) in rows:
+                yield key
+            if len(rows) < batch:
+                return
+            bound, op = rows[-1][0], ">"
+
     def versions(
         self, bucket: str, prefix: str = "", key_marker: str = "", version_id_marker: str = ""
     ) -> Iterator[ObjectMeta]:
@@ -772,11 +789,12 @@ class S3Store:
         verify: Verify,
         extra: dict[str, Any],
         versioning: str | None = None,
+        algorithms: tuple[str, ...] = (),
     ) -> ObjectMeta:
-        """Concatenate ``parts`` (streaming from disk, CRC32 computed on the way) into the object
-        and commit it, ending the upload in the same transaction. ``verify`` gets the whole
-        object's digests (CRC32 and size; no MD5: the ETag is ``etag``) and returns the checksums."""
-        digests = Digests(md5=False)
+        """Concatenate ``parts`` (streaming from disk, CRC32 and ``algorithms`` computed on the way)
+        into the object and commit it, ending the upload in the same transaction. ``verify`` gets
+        the whole object's digests (no MD5: the ETag is ``etag``) and returns the checksums."""
+        digests = Digests(algorithms, md5=False)
         name = uuid.uuid4().hex
         tmp = self.objects_dir / f".tmp-{name}"
         try:

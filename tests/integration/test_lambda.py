@@ -56,9 +56,9 @@ def test_create_get_delete_by_name_and_arns(lam):
     assert created["FunctionArn"] == arn
     assert created["CodeSha256"] == base64.b64encode(hashlib.sha256(data).digest()).decode()
     assert created["CodeSize"] == len(data)
-    assert (created["State"], created["LastUpdateStatus"], created["Version"]) == (
-        "Active",
-        "Successful",
+    assert (created["State"], created["StateReasonCode"], created["Version"]) == (
+        "Pending",
+        "Creating",
         "$LATEST",
     )
     assert created["Environment"] == {"Variables": {"A": "1"}}
@@ -67,6 +67,10 @@ def test_create_get_delete_by_name_and_arns(lam):
         got = lam.get_function(FunctionName=ref)
         assert got["Configuration"]["FunctionArn"] == arn
         assert got["Configuration"]["CodeSha256"] == created["CodeSha256"]
+        assert (got["Configuration"]["State"], got["Configuration"]["LastUpdateStatus"]) == (
+            "Active",
+            "Successful",
+        )
     assert got["Tags"] == {"team": "core"}
     assert got["Code"]["RepositoryType"] == "S3" and got["Code"]["Location"].startswith("http")
     deleted = lam.delete_function(FunctionName=arn)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -153,6 +154,42 @@ def test_deny_for_another_account_and_owner_keeps_the_policy(tmp_path) -> None:
         assert await status(call, OTHER, "DELETE", "/pub?policy") == 403
         assert await status(call, OWNER, "DELETE", "/pub?policy") in (200, 204)
         assert await status(call, OWNER, "GET", "/pub/public/a.txt") == 200
+
+    run(settings_for(tmp_path, extra={"enforce_access": "1"}), scenario)
+
+
+def test_delete_objects_answers_access_denied_per_key(tmp_path) -> None:
+    """S3 judges DeleteObjects key by key: denied keys are AccessDenied entries, the rest go."""
+    doc = policy(deny({"AWS": OTHER[0]}, "s3:DeleteObject", "arn:aws:s3:::pub/private/*"))
+    body = (
+        b"<Delete><Object><Key>public/a.txt</Key></Object><Object><Key>private/b.txt</Key></Object></Delete>"
+    )
+
+    async def scenario(call: Call) -> None:
+        await setup_bucket(call, doc)
+        response = await call(OTHER, "POST", "/pub?delete", body)
+        assert response.status_code == 200, response.text
+        result = ET.fromstring(response.content)
+        ns = {"s3": "http://s3.amazonaws.com/doc/2006-03-01/"}
+        assert [e.text for e in result.findall("s3:Deleted/s3:Key", ns)] == ["public/a.txt"]
+        errors = [
+            (
+                e.findtext("s3:Key", namespaces=ns),
+                e.findtext("s3:Code", namespaces=ns),
+                e.findtext("s3:Message", namespaces=ns),
+            )
+            for e in result.findall("s3:Error", ns)
+        ]
+        assert errors == [("private/b.txt", "AccessDenied", "Access Denied")]
+        assert await status(call, OWNER, "GET", "/pub/private/b.txt") == 200  # still there
+        assert await status(call, OWNER, "GET", "/pub/public/a.txt") == 404
+        everyone = await call(ANON, "POST", "/pub?delete", body)  # anonymous: no Allow, every key denied
+        codes = [
+            e.findtext("s3:Code", namespaces=ns)
+            for e in ET.fromstring(everyone.content).findall("s3:Error", ns)
+        ]
+        assert (everyone.status_code, codes) == (200, ["AccessDenied", "AccessDenied"])
+        assert await status(call, ANON, "POST", "/missing?delete", body) == 403  # no bucket, no policy
 
     run(settings_for(tmp_path, extra={"enforce_access": "1"}), scenario)
 

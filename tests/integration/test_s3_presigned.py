@@ -5,10 +5,13 @@ tested in process in tests/unit/test_s3_presign.py."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import uuid
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from unittest import mock
 from urllib.parse import parse_qs, urlsplit
@@ -16,7 +19,21 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 import httpx
 import pytest
+from awscrt import checksums as crt
 from botocore.config import Config
+
+
+@contextmanager
+def signing_at(when: datetime) -> Iterator[None]:
+    """botocore's clock for signing, in both signers: its own and, with awscrt installed, the CRT's."""
+
+    def clock(remove_tzinfo: bool = True) -> datetime:
+        return when.replace(tzinfo=None) if remove_tzinfo else when
+
+    with ExitStack() as stack:
+        for module in ("botocore.auth", "botocore.crt.auth"):
+            stack.enter_context(mock.patch(f"{module}.get_current_datetime", side_effect=clock))
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +95,7 @@ def test_presigned_put_then_get(clients, bucket, http, version):
 
 def test_presigned_sigv4_expired_answers_like_s3(clients, bucket, http):
     signed_at = datetime.now(UTC) - timedelta(hours=2)
-    with mock.patch("botocore.auth.get_current_datetime", return_value=signed_at.replace(tzinfo=None)):
+    with signing_at(signed_at):
         url = clients["s3v4"].generate_presigned_url(
             "get_object", Params={"Bucket": bucket, "Key": "any"}, ExpiresIn=60
         )
@@ -148,6 +165,92 @@ def test_post_upload_default_204(clients, bucket, http, version):
     head = clients["s3v4"].head_object(Bucket=bucket, Key=f"posted/{version}.txt")
     assert head["ContentType"] == "text/plain"  # the form field, not the file part's image/png
     assert head["Metadata"] == {"color": "blue"} and head["CacheControl"] == "no-cache"
+
+
+TAGGING = "<Tagging><TagSet><Tag><Key>team</Key><Value>blue</Value></Tag><Tag><Key>tmp</Key><Value></Value></Tag></TagSet></Tagging>"
+
+
+def test_post_upload_honours_storage_class_tagging_headers_and_checksums(clients, bucket, http):
+    """The form fields S3 reads besides the file: storage class, tagging (an XML document), checksum
+    fields, and the headers PutObject would take."""
+    s3 = clients["s3v4"]
+    crc = base64.b64encode(crt.crc32c(b"file body").to_bytes(4, "big")).decode()
+    extra = {
+        "x-amz-storage-class": "STANDARD_IA",
+        "tagging": TAGGING,
+        "Content-Type": "text/csv",
+        "Cache-Control": "max-age=60",
+        "Content-Disposition": "attachment",
+        "Content-Encoding": "identity",
+        "x-amz-checksum-algorithm": "CRC32C",
+        "x-amz-checksum-crc32c": crc,
+    }
+    form = s3.generate_presigned_post(
+        bucket, "fields", Fields=extra, Conditions=[{name: value} for name, value in extra.items()]
+    )
+    response = post(http, form)
+    assert response.status_code == 204, response.text
+    assert response.headers["x-amz-checksum-crc32c"] == crc
+    head = s3.head_object(Bucket=bucket, Key="fields", ChecksumMode="ENABLED")
+    assert head["StorageClass"] == "STANDARD_IA" and head["ChecksumCRC32C"] == crc
+    assert (head["ContentType"], head["CacheControl"]) == ("text/csv", "max-age=60")
+    assert (head["ContentDisposition"], head["ContentEncoding"]) == ("attachment", "identity")
+    assert s3.get_object_tagging(Bucket=bucket, Key="fields")["TagSet"] == [
+        {"Key": "team", "Value": "blue"},
+        {"Key": "tmp", "Value": ""},
+    ]
+    assert s3.get_object(Bucket=bucket, Key="fields")["TagCount"] == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "message"),
+    [
+        (
+            {"x-amz-checksum-crc32c": "AAAAAA=="},
+            "BadDigest",
+            "The CRC32C you specified did not match the calculated checksum.",
+        ),
+        (
+            {"x-amz-checksum-sha256": "short"},
+            "InvalidRequest",
+            "Value for x-amz-checksum-sha256 header is invalid.",
+        ),
+        (
+            {"x-amz-storage-class": "COLD"},
+            "InvalidStorageClass",
+            "The storage class you specified is not valid",
+        ),
+        ({"tagging": "<Tagging><TagSet>"}, "MalformedXML", None),
+        (
+            {"tagging": "<Tagging><TagSet><Tag><Key>aws:x</Key><Value>v</Value></Tag></TagSet></Tagging>"},
+            "InvalidTag",
+            None,
+        ),
+    ],
+)
+def test_post_upload_field_errors(clients, bucket, http, data, code, message):
+    key = f"bad-{uuid.uuid4().hex[:6]}"
+    form = clients["s3v4"].generate_presigned_post(
+        bucket, key, Fields=data, Conditions=[{name: value} for name, value in data.items()]
+    )
+    response = post(http, form)
+    fields = error(response)
+    assert (response.status_code, fields["Code"]) == (400, code)
+    assert message is None or fields["Message"] == message
+    assert "Contents" not in clients["s3v4"].list_objects_v2(Bucket=bucket, Prefix=key)
+
+
+def test_post_upload_in_a_versioned_bucket_answers_the_version(clients, http):
+    s3 = clients["s3v4"]
+    name = f"presign-v-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=name)
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    response = post(http, s3.generate_presigned_post(name, "v"))
+    assert response.status_code == 204
+    version = response.headers["x-amz-version-id"]
+    assert s3.head_object(Bucket=name, Key="v")["VersionId"] == version
+    s3.delete_object(Bucket=name, Key="v", VersionId=version)
+    s3.delete_bucket(Bucket=name)
 
 
 def test_post_upload_201_document_and_200(clients, bucket, http):

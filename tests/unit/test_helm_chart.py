@@ -264,7 +264,9 @@ def test_same_service_environment_as_compose():
     docker = env_names(defines()["flotilla.dockerEnv"])
     for name in compose_services():
         expected = base | docker if name in docker_services() else base
-        assert set(compose_env(name)) == expected, name
+        assert expected <= set(compose_env(name)), name
+        own = set(compose_env(name)) - expected  # the service's own options: services.<name>.env in the chart
+        assert all(k.startswith(f"FLOTILLA_{name.upper()}_") for k in own), (name, own)
     assert 'include "flotilla.serviceEnv"' in template("services.yaml")
     assert 'include "flotilla.dockerEnv"' in template("services.yaml")
 

@@ -143,9 +143,17 @@ def test_create_get_list_delete_round_trip(ctx, tmp_path):
         tmp_path / "code" / "000000000000" / "us-east-1" / "fn" / f"{hashlib.sha256(data).hexdigest()}.zip"
     )
     assert stored.read_bytes() == data
-    for ref in ("fn", "000000000000:function:fn", created["FunctionArn"], "fn:$LATEST"):
+    assert (created["State"], created["StateReason"], created["StateReasonCode"]) == (
+        "Pending", "The function is being created.", "Creating",
+    )  # fmt: skip
+    assert "LastUpdateStatus" not in created
+    settled = {k: v for k, v in created.items() if not k.startswith("StateReason")}
+    settled.update(State="Active", LastUpdateStatus="Successful")
+    for ref in ("fn", "000000000000:function:fn", created["FunctionArn"]):
         got = call(ctx, "GetFunction", {"FunctionName": ref})
-        assert got["Configuration"] == created
+        assert got["Configuration"] == settled
+    qualified = call(ctx, "GetFunction", {"FunctionName": "fn:$LATEST"})["Configuration"]
+    assert qualified["FunctionArn"] == created["FunctionArn"] + ":$LATEST"
     assert got["Tags"] == {"team": "a"}
     assert got["Code"]["Location"].startswith("http://localhost:4566/_flotilla/lambda/code/")
     with pytest.raises(AwsError) as err:
@@ -181,3 +189,186 @@ def test_list_functions_pages_in_name_order(ctx):
             break
     assert seen == ["a", "b", "c", "d", "e"]
     assert [f["FunctionName"] for f in call(ctx, "ListFunctions", {})["Functions"]] == seen
+
+
+# -- updates, versions, aliases, layers, limits ----------------------------------------------------
+
+common = importlib.import_module("services.lambda.handlers.common")
+
+
+def error_of(ctx, op: str, req: dict) -> AwsError:
+    with pytest.raises(AwsError) as err:
+        call(ctx, op, req)
+    return err.value
+
+
+def test_updates_answer_in_progress_and_check_revision(ctx):
+    created = call(ctx, "CreateFunction", create_req("fn"))
+    stale = error_of(
+        ctx, "UpdateFunctionConfiguration", {"FunctionName": "fn", "RevisionId": "nope", "Timeout": 9}
+    )
+    assert (stale.code, stale.status) == ("PreconditionFailedException", 412)
+    assert stale.message.startswith("The Revision Id provided does not match the latest Revision Id.")
+    updated = call(
+        ctx,
+        "UpdateFunctionConfiguration",
+        {"FunctionName": "fn", "RevisionId": created["RevisionId"], "Timeout": 9, "Description": "d",
+         "Environment": {"Variables": {"A": "1"}}, "DeadLetterConfig": {"TargetArn": "arn:aws:sqs:us-east-1:000000000000:q"},
+         "LoggingConfig": {"LogFormat": "JSON"}},
+    )  # fmt: skip
+    assert (updated["LastUpdateStatus"], updated["LastUpdateStatusReasonCode"]) == ("InProgress", "Creating")
+    assert updated["RevisionId"] != created["RevisionId"]
+    got = call(ctx, "GetFunctionConfiguration", {"FunctionName": "fn"})
+    assert (got["LastUpdateStatus"], got["Timeout"], got["Description"]) == ("Successful", 9, "d")
+    assert got["Environment"] == {"Variables": {"A": "1"}}
+    assert got["LoggingConfig"]["ApplicationLogLevel"] == "INFO"
+    new_zip = make_zip({"handler.py": "def handler(e, c):\n    return 2\n"})
+    code = call(
+        ctx, "UpdateFunctionCode", {"FunctionName": "fn", "ZipFile": new_zip, "RevisionId": got["RevisionId"]}
+    )
+    assert code["CodeSha256"] == functions.code_sha256(new_zip) and code["LastUpdateStatus"] == "InProgress"
+    assert common.function_record(ctx, "fn")["CodeHex"] == hashlib.sha256(new_zip).hexdigest()
+
+
+def test_limits_environment_layers_and_sizes(ctx):
+    big = {"Variables": {"K": "x" * 4100}}
+    err = error_of(ctx, "CreateFunction", create_req("fn", Environment=big))
+    assert err.code == "InvalidParameterValueException"
+    assert err.message.startswith(
+        "Lambda was unable to configure your environment variables because the environment"
+    )
+    assert err.message.endswith('String measured: {"K":"' + "x" * 4100 + '"}')
+    err = error_of(
+        ctx, "CreateFunction", create_req("fn", Environment={"Variables": {"AWS_REGION": "x", "A": "1"}})
+    )
+    assert err.message.endswith(
+        "not supported for modification. Reserved keys used in this request: AWS_REGION"
+    )
+    arns = [f"arn:aws:lambda:us-east-1:000000000000:layer:l{i}:1" for i in range(6)]
+    err = error_of(ctx, "CreateFunction", create_req("fn", Layers=arns))
+    assert err.message == "Cannot reference more than 5 layers."
+    err = error_of(ctx, "CreateFunction", create_req("fn", Layers=arns[:1]))
+    assert err.message == f"Layer version {arns[0]} does not exist."
+    with pytest.raises(AwsError) as raised:
+        functions.zip_code(b"x" * (functions.ZIP_UPLOAD_LIMIT + 1), "CreateFunction", direct=True)
+    assert (raised.value.code, raised.value.status) == ("RequestEntityTooLargeException", 413)
+    assert (
+        raised.value.message == "Request must be smaller than 69905067 bytes for the CreateFunction operation"
+    )
+    with pytest.raises(AwsError) as raised:
+        functions.check_unzipped(262144000 - 1000, 2000)
+    assert raised.value.message == "Unzipped size must be smaller than 262142000 bytes"
+
+
+def test_versions_publish_once_per_change_and_share_code(ctx):
+    created = call(ctx, "CreateFunction", create_req("fn"))
+    bad = error_of(ctx, "PublishVersion", {"FunctionName": "fn", "CodeSha256": "abc"})
+    assert bad.message.startswith("CodeSHA256 (abc) is different from current CodeSHA256 in $LATEST")
+    v1 = call(ctx, "PublishVersion", {"FunctionName": "fn", "Description": "first"})
+    assert (v1["Version"], v1["FunctionArn"], v1["Description"]) == (
+        "1",
+        created["FunctionArn"] + ":1",
+        "first",
+    )
+    again = call(ctx, "PublishVersion", {"FunctionName": "fn"})
+    assert (again["Version"], again["RevisionId"]) == ("1", v1["RevisionId"])
+    call(ctx, "UpdateFunctionConfiguration", {"FunctionName": "fn", "MemorySize": 256})
+    v2 = call(ctx, "PublishVersion", {"FunctionName": "fn"})
+    assert v2["Version"] == "2" and v2["MemorySize"] == 256
+    assert (
+        call(ctx, "GetFunction", {"FunctionName": "fn", "Qualifier": "1"})["Configuration"]["MemorySize"]
+        == 128
+    )
+    listed = call(ctx, "ListVersionsByFunction", {"FunctionName": "fn", "MaxItems": 2})
+    assert [v["Version"] for v in listed["Versions"]] == ["$LATEST", "1"] and "State" not in listed[
+        "Versions"
+    ][0]
+    rest = call(ctx, "ListVersionsByFunction", {"FunctionName": "fn", "Marker": listed["NextMarker"]})
+    assert [v["Version"] for v in rest["Versions"]] == ["2"] and "NextMarker" not in rest
+    everything = call(ctx, "ListFunctions", {"FunctionVersion": "ALL"})["Functions"]
+    assert [f["FunctionArn"].rsplit(":", 1)[1] for f in everything] == ["$LATEST", "1", "2"]
+    assert common.function_record(ctx, "fn", "1")["CodeHex"] == common.function_record(ctx, "fn")["CodeHex"]
+
+
+def test_aliases_route_by_weight_and_guard_their_versions(ctx):
+    call(ctx, "CreateFunction", create_req("fn"))
+    call(ctx, "PublishVersion", {"FunctionName": "fn"})
+    call(ctx, "UpdateFunctionConfiguration", {"FunctionName": "fn", "Timeout": 5})
+    call(ctx, "PublishVersion", {"FunctionName": "fn"})
+    routing = {"AdditionalVersionWeights": {"2": 0.5}}
+    alias = call(
+        ctx,
+        "CreateAlias",
+        {"FunctionName": "fn", "Name": "live", "FunctionVersion": "1", "RoutingConfig": routing},
+    )
+    assert alias["AliasArn"].endswith(":function:fn:live") and alias["RoutingConfig"] == routing
+    dup = error_of(ctx, "CreateAlias", {"FunctionName": "fn", "Name": "live", "FunctionVersion": "1"})
+    assert (dup.code, dup.message) == (
+        "ResourceConflictException",
+        f"Alias already exists: {alias['AliasArn']}",
+    )
+    for weights, code in (({"1": 0.5}, "InvalidParameterValueException"), ({"2": 0.1, "3": 0.1}, "InvalidParameterValueException"),
+                          ({"2": 1.5}, "ValidationException"), ({"9": 0.5}, "ResourceNotFoundException")):  # fmt: skip
+        req = {"FunctionName": "fn", "Name": "x", "FunctionVersion": "1", "RoutingConfig": {"AdditionalVersionWeights": weights}}  # fmt: skip
+        assert error_of(ctx, "CreateAlias", req).code == code
+    latest = error_of(ctx, "CreateAlias", {"FunctionName": "fn", "Name": "x", "FunctionVersion": "$LATEST", "RoutingConfig": routing})  # fmt: skip
+    assert latest.message == "$LATEST is not supported for an alias pointing to more than 1 version"
+    ran = {common.invocation_record(ctx, "fn:live")[1] for _ in range(60)}
+    assert ran == {"1", "2"}
+    assert common.function_record(ctx, "fn", "live")["Configuration"]["Version"] == "1"
+    blocked = error_of(ctx, "DeleteFunction", {"FunctionName": "fn", "Qualifier": "2"})
+    assert (blocked.code, blocked.status) == ("ResourceConflictException", 409)
+    assert blocked.message == "Unable to delete version because the following aliases reference it: [live]"
+    stale = error_of(ctx, "UpdateAlias", {"FunctionName": "fn", "Name": "live", "RevisionId": "x"})
+    assert stale.code == "PreconditionFailedException"
+    call(
+        ctx,
+        "UpdateAlias",
+        {"FunctionName": "fn", "Name": "live", "FunctionVersion": "1", "RoutingConfig": {}},
+    )
+    assert "RoutingConfig" not in call(ctx, "GetAlias", {"FunctionName": "fn", "Name": "live"})
+    assert call(ctx, "DeleteFunction", {"FunctionName": "fn", "Qualifier": "2"}) == {"StatusCode": 204}
+    call(ctx, "DeleteAlias", {"FunctionName": "fn", "Name": "live"})
+    gone = error_of(ctx, "GetAlias", {"FunctionName": "fn", "Name": "live"})
+    assert gone.message == "Cannot find alias arn: arn:aws:lambda:us-east-1:000000000000:function:fn:live"
+
+
+def test_save_function_keeps_function_wide_keys_on_the_function(ctx):
+    call(ctx, "CreateFunction", create_req("fn"))
+    call(ctx, "PublishVersion", {"FunctionName": "fn"})
+    doc = common.function_record(ctx, "fn", "1")
+    doc["Tags"], doc["Concurrency"] = {"a": "b"}, {"ReservedConcurrentExecutions": 3}
+    common.save_function(ctx, doc)
+    latest = common.function_record(ctx, "fn")
+    assert latest["Configuration"]["Version"] == "$LATEST"
+    assert (latest["Tags"], latest["Concurrency"]) == ({"a": "b"}, {"ReservedConcurrentExecutions": 3})
+
+
+def test_layers_publish_list_attach_and_paths(ctx, tmp_path):
+    layer_zip = make_zip({"python/lib.py": "X = 1\n"})
+    v1 = call(ctx, "PublishLayerVersion", {"LayerName": "lib", "Content": {"ZipFile": layer_zip}, "CompatibleRuntimes": ["python3.12"]})  # fmt: skip
+    v2 = call(ctx, "PublishLayerVersion", {"LayerName": "lib", "Content": {"ZipFile": layer_zip}, "CompatibleRuntimes": ["nodejs22.x"]})  # fmt: skip
+    assert (v1["Version"], v2["Version"]) == (1, 2)
+    assert v1["LayerVersionArn"] == "arn:aws:lambda:us-east-1:000000000000:layer:lib:1"
+    assert v1["Content"]["CodeSize"] == len(layer_zip) and v1["Content"]["Location"].startswith("http")
+    listed = call(ctx, "ListLayerVersions", {"LayerName": "lib"})["LayerVersions"]
+    assert [v["Version"] for v in listed] == [2, 1]
+    py = call(ctx, "ListLayers", {"CompatibleRuntime": "python3.12"})["Layers"]
+    assert [(x["LayerName"], x["LatestMatchingVersion"]["Version"]) for x in py] == [("lib", 1)]
+    created = call(ctx, "CreateFunction", create_req("fn", Layers=[v1["LayerVersionArn"]]))
+    assert created["Layers"] == [{"Arn": v1["LayerVersionArn"], "CodeSize": len(layer_zip)}]
+    (path,) = common.layer_paths(ctx, common.function_record(ctx, "fn"))
+    assert path.read_bytes() == layer_zip
+    call(ctx, "DeleteLayerVersion", {"LayerName": "lib", "VersionNumber": 1})
+    assert error_of(ctx, "GetLayerVersion", {"LayerName": "lib", "VersionNumber": 1}).status == 404
+    assert path.exists()  # the function keeps working
+    v3 = call(ctx, "PublishLayerVersion", {"LayerName": "lib", "Content": {"ZipFile": layer_zip}})
+    assert v3["Version"] == 3
+    perm = {"LayerName": "lib", "VersionNumber": 3, "StatementId": "all", "Action": "lambda:GetLayerVersion", "Principal": "*"}  # fmt: skip
+    added = call(ctx, "AddLayerVersionPermission", perm)
+    assert '"Principal":"*"' in added["Statement"]
+    policy = call(ctx, "GetLayerVersionPolicy", {"LayerName": "lib", "VersionNumber": 3})
+    assert policy["RevisionId"] == added["RevisionId"] and '"Sid":"all"' in policy["Policy"]
+    assert error_of(ctx, "AddLayerVersionPermission", perm).code == "ResourceConflictException"
+    call(ctx, "RemoveLayerVersionPermission", {"LayerName": "lib", "VersionNumber": 3, "StatementId": "all"})
+    assert error_of(ctx, "GetLayerVersionPolicy", {"LayerName": "lib", "VersionNumber": 3}).code == "ResourceNotFoundException"  # fmt: skip

@@ -175,3 +175,99 @@ def test_interval_from_settings():
     assert lifecycle.interval(Settings("s3")) == 60
     assert lifecycle.interval(Settings.from_env("s3", {"FLOTILLA_S3_LIFECYCLE_INTERVAL": "1.5"})) == 1.5
     assert lifecycle.interval(Settings.from_env("s3", {"FLOTILLA_S3_LIFECYCLE_INTERVAL": "soon"})) == 60
+
+
+# -- versioned buckets ----------------------------------------------------------------------------
+
+
+def vput(store: S3Store, key: str, size: int = 3, versioning: str = "Enabled", tags=None) -> str:
+    attrs = ObjectAttrs(tags=tags or {})
+    meta = asyncio.run(store.put_object("b", key, _body(b"x" * size), attrs, versioning=versioning))
+    return meta.version_id
+
+
+def vsweep(
+    store: S3Store, rules: list[dict], now: datetime, status: str = "Enabled"
+) -> lifecycle.SweepResult:
+    return asyncio.run(sweep_once(store, {"b": {"Rules": rules}}, now, {"b": status}))
+
+
+def history(store: S3Store, key: str) -> list[tuple[str, bool]]:
+    return [(m.version_id, m.delete_marker) for m in store.key_versions("b", key)]
+
+
+def test_expiration_in_a_versioned_bucket_adds_a_delete_marker(store):
+    version = vput(store, "k")
+    later = datetime.now(UTC) + timedelta(days=10)
+    assert vsweep(store, [days(1)], later).expired == [("b", "k")]
+    (marker, is_marker), (kept, kept_marker) = history(store, "k")
+    assert is_marker and (kept, kept_marker) == (version, False)  # the data stays, noncurrent
+    assert vsweep(store, [days(1)], later).expired == []  # a marker is not expired again
+
+
+def test_expiration_in_a_suspended_bucket_adds_a_null_marker(store):
+    old = vput(store, "k")
+    vput(store, "k", versioning="Suspended")  # the null version
+    vsweep(store, [days(1)], datetime.now(UTC) + timedelta(days=10), status="Suspended")
+    assert history(store, "k") == [("null", True), (old, False)]  # the null version was replaced
+
+
+def test_expired_object_delete_markers(store):
+    version = vput(store, "k")
+    store.delete_object("b", "k", versioning="Enabled")
+    store.delete_object("b", "k", version)  # the marker is now the only version
+    rule = {"ID": "m", "Status": "Enabled", "Expiration": {"ExpiredObjectDeleteMarker": True}}
+    vput(store, "other")
+    store.delete_object("b", "other", versioning="Enabled")  # a marker with a version behind it
+    result = vsweep(store, [rule], datetime.now(UTC))
+    assert [r[:2] for r in result.removed] == [("b", "k")]
+    assert history(store, "k") == [] and len(history(store, "other")) == 2
+    # a Days rule removes them too, once they are that old
+    store.delete_object("b", "gone", versioning="Enabled")
+    assert vsweep(store, [days(3)], datetime.now(UTC)).removed == []
+    assert [r[:2] for r in vsweep(store, [days(3)], datetime.now(UTC) + timedelta(days=5)).removed] == [
+        ("b", "gone")
+    ]
+
+
+def test_noncurrent_version_expiration_and_newer_noncurrent_versions(store):
+    ids = [vput(store, "k") for _ in range(4)]  # ids[-1] is current
+    rule = {"ID": "nc", "Status": "Enabled", "NoncurrentVersionExpiration": {"NoncurrentDays": 2}}
+    assert vsweep(store, [rule], datetime.now(UTC)).removed == []
+    keep_one = {**rule, "NoncurrentVersionExpiration": {"NoncurrentDays": 2, "NewerNoncurrentVersions": 1}}
+    later = datetime.now(UTC) + timedelta(days=3)
+    removed = vsweep(store, [keep_one], later).removed
+    assert sorted(v for _, _, v in removed) == sorted(ids[:2])
+    assert [v for v, _ in history(store, "k")] == [ids[3], ids[2]]
+    vsweep(store, [rule], later)
+    assert [v for v, _ in history(store, "k")] == [ids[3]]
+
+
+def test_noncurrent_expiration_honours_filters(store):
+    vput(store, "logs/a", tags={"t": "x"})
+    vput(store, "logs/a")
+    vput(store, "data/a")
+    vput(store, "data/a")
+    rule = {
+        "ID": "f",
+        "Status": "Enabled",
+        "Filter": {"And": {"Prefix": "logs/", "Tags": [{"Key": "t", "Value": "x"}]}},
+        "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+    }
+    removed = vsweep(store, [rule], datetime.now(UTC) + timedelta(days=3)).removed
+    assert [r[:2] for r in removed] == [("b", "logs/a")]
+    assert len(history(store, "logs/a")) == 1 and len(history(store, "data/a")) == 2
+
+
+def test_version_keys_lists_keys_of_both_tables(store):
+    vput(store, "a")
+    vput(store, "b")
+    store.delete_object("b", "b", versioning="Enabled")
+    vput(store, "c")
+    assert list(store.version_keys("b", batch=1)) == ["a", "b", "c"]
+    assert list(store.version_keys("b", "b")) == ["b"]
+
+
+def test_clock_offset_from_settings():
+    ahead = lifecycle.clock(Settings.from_env("s3", {"FLOTILLA_S3_LIFECYCLE_CLOCK_OFFSET": "86400"}))()
+    assert timedelta(hours=23) < ahead - datetime.now(UTC) <= timedelta(days=1)

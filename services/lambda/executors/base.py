@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+# What ``Executor.check`` is asked for a ``PackageType: Image`` function (it has no Runtime).
+IMAGE_RUNTIME = "image"
+
 
 class UnsupportedRuntime(Exception):
     """The executor cannot run this runtime (e.g. Node.js with the local executor and no ``node``)."""
@@ -28,6 +31,10 @@ class LaunchSpec:
     log_path: Path  # stdout and stderr of the runtime go here (appended)
     opt_dir: Path | None = None  # the function's layers, extracted: what the runtime sees as /opt
     image: str | None = None  # PackageType Image: the user's image (docker executor only)
+    # ImageConfig overrides of an Image function (None: the image's own ENTRYPOINT / CMD / WORKDIR)
+    entry_point: tuple[str, ...] | None = None
+    command: tuple[str, ...] | None = None
+    working_directory: str | None = None
 
 
 class Runner(Protocol):
@@ -44,6 +51,11 @@ class Runner(Protocol):
         """Stop it now (timeouts, idle teardown, shutdown); returns once it is gone."""
         ...
 
+    async def flush_logs(self) -> None:
+        """Until what the runtime has written so far is in ``LaunchSpec.log_path`` (the invoker calls
+        this before reading an invocation's log: a container's output reaches the file a little late)."""
+        ...
+
 
 class Executor(Protocol):
     name: str
@@ -53,3 +65,11 @@ class Executor(Protocol):
         ...
 
     async def start(self, spec: LaunchSpec) -> Runner: ...
+
+    async def prepare(self) -> None:
+        """Once, when the service starts (the docker executor removes stale containers here)."""
+        ...
+
+    async def close(self) -> None:
+        """Once, when the service stops, after every environment was killed."""
+        ...

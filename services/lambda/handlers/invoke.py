@@ -1,4 +1,8 @@
-"""Invoke: run the function's code (RequestResponse), queue it (Event), or only check (DryRun)."""
+"""Invoke: run the function's code (RequestResponse), queue it (Event, InvokeAsync), or only check (DryRun).
+
+``invoke_function`` and ``run`` are the synchronous path for the rest of the service (pollers,
+function URLs, async events); they apply the same concurrency limits as Invoke.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,11 @@ from typing import Any
 from shared.context import RequestContext
 from shared.handlers import Handlers
 
-from .. import errors
+from .. import async_events, errors
 from ..executors import UnsupportedRuntime
-from ..invoke import UNHANDLED, Invoker, Outcome, Target, tail
-from .common import function_record, invocation_record, store
+from ..functions import function_arn, resolve
+from ..invoke import UNHANDLED, Invoker, Outcome, Target, Throttled, tail
+from .common import invocation_record, layer_paths, store
 
 handles = Handlers("lambda")
 
@@ -25,36 +30,37 @@ RESPONSE_LIMIT = 6291556  # what Lambda allows a function to return (a little ov
 
 @handles("Invoke")
 async def invoke(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-    doc = function_record(ctx, req["FunctionName"], req.get("Qualifier"))
+    doc, version = invocation_record(ctx, req["FunctionName"], req.get("Qualifier"))
     kind = req.get("InvocationType") or "RequestResponse"
     payload = await read_payload(req.get("Payload"), ASYNC_LIMIT if kind == "Event" else SYNC_LIMIT)
     client_context = decode_client_context(req.get("ClientContext"))
     if kind == "DryRun":
         return {"StatusCode": 204}
-    config = doc["Configuration"]
-    target = Target(
-        ctx.account_id,
-        ctx.region,
-        config,
-        store(ctx).code_path(ctx.account_id, ctx.region, config["FunctionName"], doc["CodeHex"]),
-    )
-    try:
-        invoker(ctx).executor.check(config["Runtime"])
-    except UnsupportedRuntime as err:
-        raise errors.unsupported(str(err)) from None
+    target = target_for(ctx, doc)
+    check_runtime(ctx, target)
     if kind == "Event":
-        invoker(ctx).submit(target, payload)
+        await enqueue(ctx, req["FunctionName"], req.get("Qualifier"), payload)
         return {"StatusCode": 202}
-    outcome = await invoker(ctx).invoke(target, payload, client_context=client_context)
+    outcome = await run(ctx, target, payload, client_context=client_context)
     result, function_error = outcome.payload, outcome.function_error
     if len(result) > RESPONSE_LIMIT:
         result, function_error = response_too_large(), UNHANDLED
-    out: dict[str, Any] = {"StatusCode": 200, "Payload": result, "ExecutedVersion": config["Version"]}
+    out: dict[str, Any] = {"StatusCode": 200, "Payload": result, "ExecutedVersion": version}
     if function_error:
         out["FunctionError"] = function_error
     if req.get("LogType") == "Tail":
         out["LogResult"] = base64.b64encode(tail(outcome.log)).decode()
     return out
+
+
+@handles("InvokeAsync")
+async def invoke_async(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+    """The deprecated asynchronous invoke: an ``Event`` invoke that answers ``{"Status": 202}``."""
+    doc, _version = invocation_record(ctx, req["FunctionName"])
+    payload = await read_payload(req.get("InvokeArgs"), ASYNC_LIMIT)
+    check_runtime(ctx, target_for(ctx, doc))
+    await enqueue(ctx, req["FunctionName"], None, payload)
+    return {"Status": 202}
 
 
 async def invoke_function(
@@ -67,14 +73,59 @@ async def invoke_function(
     (ResourceNotFoundException, TooManyRequestsException ...).
     """
     doc, _version = invocation_record(ctx, name_or_arn, qualifier)
+    return await run(ctx, target_for(ctx, doc), payload)
+
+
+async def run(
+    ctx: RequestContext,
+    target: Target,
+    payload: bytes,
+    *,
+    client_context: str | None = None,
+    request_id: str | None = None,
+) -> Outcome:
+    """One synchronous invocation; a concurrency limit reached is ``TooManyRequestsException``."""
+    try:
+        return await invoker(ctx).invoke(
+            target, payload, client_context=client_context, request_id=request_id
+        )
+    except Throttled as err:
+        raise errors.too_many_requests(err.reason) from None
+
+
+def target_for(ctx: RequestContext, doc: dict[str, Any]) -> Target:
+    """What the invoker needs to run the function record ``doc`` (of the version that runs).
+
+    Reserved concurrency belongs to the function, not to a version: it is read from the function's
+    own record.
+    """
     config = doc["Configuration"]
-    target = Target(
+    name = config["FunctionName"]
+    latest = store(ctx).get(ctx.account_id, ctx.region, name) or doc
+    reserved = (latest.get("Concurrency") or {}).get("ReservedConcurrentExecutions")
+    return Target(
         ctx.account_id,
         ctx.region,
         config,
-        store(ctx).code_path(ctx.account_id, ctx.region, config["FunctionName"], doc["CodeHex"]),
+        store(ctx).code_path(ctx.account_id, ctx.region, name, doc["CodeHex"]),
+        layers=layer_paths(ctx, doc),
+        reserved=None if reserved is None else int(reserved),
+        image=doc.get("ImageUri") if config.get("PackageType") == "Image" else None,
     )
-    return await invoker(ctx).invoke(target, payload)
+
+
+def check_runtime(ctx: RequestContext, target: Target) -> None:
+    try:
+        invoker(ctx).executor.check(target.runtime)
+    except UnsupportedRuntime as err:
+        raise errors.unsupported(str(err)) from None
+
+
+async def enqueue(ctx: RequestContext, name_or_arn: str, qualifier: str | None, payload: bytes) -> None:
+    """Queue an ``Event`` invocation on the bus; its request id is this API call's, as in Lambda."""
+    ref = resolve(ctx, name_or_arn)
+    arn = function_arn(ctx, ref.name, qualifier or ref.qualifier)
+    await async_events.enqueue(store(ctx), arn, payload, ctx.request_id)
 
 
 def invoker(ctx: RequestContext) -> Invoker:

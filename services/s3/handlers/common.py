@@ -16,7 +16,7 @@ from shared.context import RequestContext
 
 from .. import conditions, errors
 from ..bucket_config import versioning_status
-from ..checksums import MEMBERS, Digests
+from ..checksums import MEMBERS, Digests, well_formed
 from ..storage import Bucket, ObjectMeta, S3Store, is_version_id
 
 
@@ -111,7 +111,9 @@ def algorithms_of(ctx: RequestContext, req: dict[str, Any]) -> tuple[str, ...]:
 def verifier(
     ctx: RequestContext, req: dict[str, Any], algorithms: tuple[str, ...]
 ) -> Callable[[Digests], dict[str, str]]:
-    """Checks Content-MD5 and the flexible checksums (headers or trailers) once the body is on disk."""
+    """Checks Content-MD5 and the flexible checksums (headers or trailers) once the body is on disk;
+    checksum headers that cannot be right are refused now, before the body is read."""
+    check_checksum_headers(ctx, req)
 
     def verify(digests: Digests) -> dict[str, str]:
         if req.get("ContentMD5") is not None:
@@ -119,16 +121,32 @@ def verifier(
         trailers = ctx.extra.get("trailers", {})
         stored: dict[str, str] = {}
         for alg in algorithms:
-            member = MEMBERS[alg]
-            sent = req.get(member) or trailers.get(f"x-amz-checksum-{alg.lower()}")
+            sent, where = req.get(MEMBERS[alg]), "header"
+            if not sent:
+                sent, where = trailers.get(f"x-amz-checksum-{alg.lower()}"), "trailing header"
+            if sent and not well_formed(alg, sent):
+                raise errors.invalid_request(f"Value for x-amz-checksum-{alg.lower()} {where} is invalid.")
             computed = digests.checksum(alg)
             if sent and computed and sent != computed:
                 raise errors.bad_digest(alg)
             if computed or sent:
-                stored[member] = computed or sent
+                stored[MEMBERS[alg]] = computed or sent
         return stored
 
     return verify
+
+
+def check_checksum_headers(ctx: RequestContext, req: dict[str, Any]) -> None:
+    """S3's checks on ``x-amz-checksum-*`` headers: one algorithm at most (a trailer counts), each
+    value base64 of the algorithm's digest width."""
+    sent = [alg for alg, member in MEMBERS.items() if req.get(member)]
+    trailer = ctx.request.headers.get("x-amz-trailer") if ctx.request is not None else None
+    if len(sent) > 1 or (sent and trailer):
+        more = "" if trailer else ". Multiple checksum Types are not allowed."
+        raise errors.invalid_request(f"Expecting a single x-amz-checksum- header{more}")
+    for alg in sent:
+        if not well_formed(alg, req[MEMBERS[alg]]):
+            raise errors.invalid_request(f"Value for x-amz-checksum-{alg.lower()} header is invalid.")
 
 
 def check_md5(sent: str, digests: Digests) -> None:

@@ -15,7 +15,7 @@ from shared.context import RequestContext
 from shared.handlers import Handlers
 
 from .. import conditions, errors, sse
-from ..checksums import COMPOSITE, FULL_OBJECT, MEMBERS, Digests, composite
+from ..checksums import COMPOSITE, FULL_OBJECT, MEMBERS, Digests, composite, well_formed
 from ..listing import paginate
 from ..names import check_key
 from ..notifications import object_event
@@ -212,6 +212,8 @@ def _completion_checksums(upload: Upload, parts: list[Part], req: dict[str, Any]
             value = composite(algorithm, [p.checksums[member] for p in parts])
             return {member: value} if value else {}
         computed, sent = digests.checksum(algorithm), req.get(member)
+        if sent and not well_formed(algorithm, sent):
+            raise errors.invalid_request(f"Value for x-amz-checksum-{algorithm.lower()} header is invalid.")
         if sent and computed and sent != computed:
             raise errors.bad_digest(algorithm)
         value = computed or sent
@@ -239,7 +241,10 @@ async def complete_multipart_upload(ctx: RequestContext, req: dict[str, Any]) ->
     listed = [{"PartNumber": p.number, "Size": p.size, **p.checksums} for p in parts]
     extra = {"checksum_type": kind, "parts": listed}
     versioning = versioning_of(ctx, bucket_of(ctx, bucket))
-    meta = await store(ctx).complete_upload(upload, parts, multipart_etag(parts), verify, extra, versioning)
+    algorithms = (upload.algorithm,) if upload.algorithm and kind == "FULL_OBJECT" else ()
+    meta = await store(ctx).complete_upload(
+        upload, parts, multipart_etag(parts), verify, extra, versioning, algorithms
+    )
     version = meta.version_id if versioning else None
     await object_event(
         ctx, "s3:ObjectCreated:CompleteMultipartUpload", bucket, key, meta.size, meta.etag, version_id=version

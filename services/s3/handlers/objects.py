@@ -11,6 +11,7 @@ from shared.context import RequestContext
 from shared.handlers import Handlers
 
 from .. import conditions, errors, sse
+from ..access import DENIED_DELETES
 from ..bucket_config import bucket_config
 from ..checksums import MEMBERS
 from ..names import check_key
@@ -295,6 +296,13 @@ def _delete_one(ctx: RequestContext, bucket: Bucket, item: dict[str, Any], bypas
     """Delete one key of a DeleteObjects request: its Deleted entry (with the Deletion, popped
     before answering), or its Error entry (Code set)."""
     key, version = item.get("Key", ""), item.get("VersionId")
+    if (item.get("Key"), version) in ctx.extra.get(DENIED_DELETES, ()):
+        return {
+            "Key": key,
+            **({"VersionId": version} if version else {}),
+            "Code": "AccessDenied",
+            "Message": "Access Denied",
+        }
     if version is not None and not is_version_id(version):
         return {
             "Key": key,

@@ -5,12 +5,15 @@ builds the form), so the app routes it here through ``ServiceSpec.unmodelled`` a
 answers with the ``HttpResponse`` itself. The form's fields are read (bounded), the policy is
 checked (always) and its signature (when signatures are enforced), then the file part streams
 into the store: a big upload is never held in memory, and one over the policy's
-``content-length-range`` is refused without being committed.
+``content-length-range`` is refused without being committed. The other fields are read as the
+PutObject input they stand for (storage class, ACL, encryption, headers, checksums), so the same
+rules apply; ``tagging`` is a Tagging XML document where PutObject has a query string.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Mapping
@@ -25,23 +28,31 @@ from shared.context import RequestContext
 from shared.handlers import Handlers
 
 from .. import cors, errors, notifications, presign, website
-from ..checksums import Digests
+from ..checksums import MEMBERS, Digests
 from ..formdata import FormReader, Part, boundary_of, malformed
 from ..names import check_key
-from ..storage import ObjectAttrs, S3Store
-from .common import versioning_of
+from ..storage import Bucket, ObjectAttrs, ObjectMeta, S3Store, Verify
+from .common import check_tags, verifier, versioning_of
+from .objects import object_attrs
 
 handles = Handlers("s3")
 
 OPERATION = "PostObject"
 MAX_FIELDS = 20 * 1024  # S3's limit on the form fields before the file
-# Form fields stored as object headers (the output member names GetObject answers with).
-HEADER_FIELDS = {
+# Form fields that say what PutObject's headers say (lowercase field name -> input member).
+FIELD_MEMBERS = {
+    "content-type": "ContentType",
     "cache-control": "CacheControl",
     "content-disposition": "ContentDisposition",
     "content-encoding": "ContentEncoding",
     "content-language": "ContentLanguage",
     "x-amz-website-redirect-location": "WebsiteRedirectLocation",
+    "x-amz-storage-class": "StorageClass",
+    "acl": "ACL",
+    "x-amz-server-side-encryption": "ServerSideEncryption",
+    "x-amz-server-side-encryption-aws-kms-key-id": "SSEKMSKeyId",
+    "x-amz-checksum-algorithm": "ChecksumAlgorithm",
+    **{f"x-amz-checksum-{alg.lower()}": member for alg, member in MEMBERS.items()},
 }
 
 
@@ -78,19 +89,22 @@ async def post_object(ctx: RequestContext, req: dict[str, Any]) -> HttpResponse:
     key = _key(fields, file)
     length_range = _authorize(fields, bucket, req.get("Credentials"))
     check_key(key)
+    put = _put_request(fields, bucket, key)
+    attrs = _attrs(ctx, fields, put, found)
+    versioning = versioning_of(ctx, found)
     meta = await store.put_object(
         bucket,
         key,
         _file_data(form, length_range),
-        _attrs(fields),
-        verify=_size_check(length_range),
-        versioning=versioning_of(ctx, found),
+        attrs,
+        verify=_verify(length_range, verifier(ctx, put, attrs.algorithms)),
+        versioning=versioning,
     )
     await form.drain()
     await notifications.object_event(
         ctx, "s3:ObjectCreated:Post", bucket, key, meta.size, meta.etag, version_id=meta.version_id
     )
-    return _answer(ctx, fields, bucket, key, meta.etag)
+    return _answer(ctx, fields, bucket, key, meta, versioning)
 
 
 async def _read_fields(form: FormReader) -> tuple[dict[str, str], Part]:
@@ -157,14 +171,51 @@ def _authorize(
     return presign.check_policy(presign.read_policy(fields["policy"]), fields, bucket)
 
 
-def _attrs(fields: Mapping[str, str]) -> ObjectAttrs:
-    headers = {member: fields[name] for name, member in HEADER_FIELDS.items() if fields.get(name)}
+def _put_request(fields: Mapping[str, str], bucket: str, key: str) -> dict[str, Any]:
+    """The form as the PutObject input it stands for, so that the same rules (storage classes,
+    ACLs, encryption, checksums) apply to both."""
+    req: dict[str, Any] = {"Bucket": bucket, "Key": key}
+    req.update({member: fields[name] for name, member in FIELD_MEMBERS.items() if fields.get(name)})
+    req["Metadata"] = {
+        k.removeprefix("x-amz-meta-"): v for k, v in fields.items() if k.startswith("x-amz-meta-")
+    }
     try:
-        headers["Expires"] = parsedate_to_datetime(fields["expires"]).isoformat()
+        req["Expires"] = parsedate_to_datetime(fields["expires"])
     except (KeyError, TypeError, ValueError):
         pass
-    metadata = {k.removeprefix("x-amz-meta-"): v for k, v in fields.items() if k.startswith("x-amz-meta-")}
-    return ObjectAttrs(content_type=fields.get("content-type") or None, metadata=metadata, headers=headers)
+    return req
+
+
+def _attrs(
+    ctx: RequestContext, fields: Mapping[str, str], put: dict[str, Any], bucket: Bucket
+) -> ObjectAttrs:
+    """PutObject's attributes, with the tags of the ``tagging`` field (a Tagging XML document, where
+    PutObject has a query string)."""
+    return dataclasses.replace(object_attrs(ctx, put, bucket), tags=_tags(fields.get("tagging")))
+
+
+def _tags(document: str | None) -> dict[str, str]:
+    """``<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag>...</TagSet></Tagging>``."""
+    if not document:
+        return {}
+    try:
+        root = ET.fromstring(document)
+    except ET.ParseError:
+        raise errors.malformed_xml() from None
+    if _local(root.tag) != "Tagging":
+        raise errors.malformed_xml()
+    tags = []
+    for tag in root.iter():
+        if _local(tag.tag) == "Tag":
+            values = {_local(child.tag): child.text or "" for child in tag}
+            if "Key" not in values:
+                raise errors.malformed_xml()
+            tags.append({"Key": values["Key"], "Value": values.get("Value", "")})
+    return check_tags(tags)
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
 
 
 async def _file_data(form: FormReader, length_range: tuple[int, int] | None) -> AsyncIterator[bytes]:
@@ -181,27 +232,43 @@ async def _file_data(form: FormReader, length_range: tuple[int, int] | None) -> 
         yield chunk
 
 
-def _size_check(length_range: tuple[int, int] | None):
-    """The store's verify hook: refuse a file under the range's minimum before it is committed."""
+def _verify(length_range: tuple[int, int] | None, checksums: Verify) -> Verify:
+    """The store's verify hook: refuse a file under the range's minimum before it is committed,
+    then check the checksum fields as PutObject checks its headers."""
 
     def verify(digests: Digests) -> dict[str, str]:
         presign.check_size(digests.size, length_range)
-        return {}
+        return checksums(digests)
 
     return verify
 
 
-def _answer(ctx: RequestContext, fields: Mapping[str, str], bucket: str, key: str, etag: str) -> HttpResponse:
+def _answer(
+    ctx: RequestContext,
+    fields: Mapping[str, str],
+    bucket: str,
+    key: str,
+    meta: ObjectMeta,
+    versioning: str | None,
+) -> HttpResponse:
     """303 to ``success_action_redirect``; else ``success_action_status`` 200, 201 (with a
     ``PostResponse`` document) or 204 (the default)."""
     request = ctx.request
     assert request is not None
+    etag = meta.etag
     location = f"http://{request.host or 'localhost'}/{quote(bucket)}/{quote(key, safe='/~')}"
     headers = [
         ("ETag", f'"{etag}"'),
         ("Location", location),
         ("x-amz-request-id", ctx.request_id),
         ("x-amz-id-2", base64.b64encode(hashlib.sha256(ctx.request_id.encode()).digest()).decode()),
+    ]
+    if versioning is not None:
+        headers.append(("x-amz-version-id", meta.version_id))
+    headers += [
+        (f"x-amz-checksum-{alg.lower()}", meta.checksums[m])
+        for alg, m in MEMBERS.items()
+        if m in meta.checksums
     ]
     redirect = fields.get("success_action_redirect") or fields.get("redirect") or ""
     if urlsplit(redirect).scheme in ("http", "https"):

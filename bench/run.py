@@ -3,12 +3,17 @@
     .venv/bin/python -m bench.run                       # everything, ~5 minutes on 2 cores
     .venv/bin/python -m bench.run --only s3 --skip-moto --duration 1 --threads 1
     .venv/bin/python -m bench.run --only s3,dynamodb --skip-boto --skip-wrk --skip-memory  # issues 5, 6
+    # the wrk rows only (wrk GET and wrk -t8), three rounds each:
+    .venv/bin/python -m bench.run --only s3,dynamodb --skip-boto --skip-memory --skip-longpoll
+        --skip-s3-large --skip-listing --skip-query --wrk8-rounds 3
 
 The parts: boto3 clients in threads (what a test suite sees), wrk on an unsigned 1 KiB GET
-(what the server can do), the RSS cost of a 64 MiB object, SQS long-poll wake-up latency, and
-the single-client parts of issues 5 and 6: a 256 MiB PutObject/GetObject (MB/s and RSS),
-ListObjectsV2 pages over a large bucket, and a 1,000-item DynamoDB Query. Targets are interleaved per run,
-so background load on a shared machine hits them alike. A target or workload that fails is
+(what the server can do), wrk -t8 -c8 on S3 PutObject/GetObject and DynamoDB PutItem/GetItem (the
+server side of the issue 5 and 6 "8 threads" targets; --wrk8-rounds 3 on a busy machine), the RSS
+cost of a 64 MiB object, SQS long-poll wake-up latency, and the single-client parts of issues 5
+and 6: a 256 MiB PutObject/GetObject (MB/s and RSS), ListObjectsV2 pages over a large bucket, and
+a 1,000-item DynamoDB Query. Targets are interleaved per run, so background load on a shared
+machine hits them alike. A target or workload that fails is
 reported in the table, never a crash of the whole run. Results: stdout and bench-results/<ts>.json.
 """
 
@@ -45,7 +50,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--wrk-duration", type=int, default=10, help="seconds per wrk run (default 10)")
     p.add_argument("--skip-moto", action="store_true")
     p.add_argument("--skip-boto", action="store_true", help="skip the boto3 ops/s workloads")
-    p.add_argument("--skip-wrk", action="store_true")
+    p.add_argument("--skip-wrk", action="store_true", help="skip every wrk part")
+    p.add_argument("--skip-wrk8", action="store_true", help="skip the wrk -t8 S3/DynamoDB rows")
+    p.add_argument("--wrk8-duration", type=int, default=5, help="seconds per wrk -t8 run (default 5)")
+    p.add_argument(
+        "--wrk8-rounds",
+        type=int,
+        default=1,
+        help="wrk -t8 runs per row, targets rotated each round; the report shows the median (default 1)",
+    )
     p.add_argument("--skip-memory", action="store_true")
     p.add_argument("--skip-longpoll", action="store_true", help="skip the SQS long-poll wake-up latency")
     p.add_argument(
@@ -141,6 +154,24 @@ def run_wrk(args: argparse.Namespace, targets: list[Target], prepared: dict) -> 
             f"wrk {target.name}: {out[target.name]['requests_per_s']} req/s {out[target.name]['error'] or ''}"
         )
     return out
+
+
+def run_wrk8(args: argparse.Namespace, targets: list[Target], prepared: dict) -> list[dict]:
+    """Each scenario at 8 wrk threads with one connection each, target after target; with several
+    rounds the order of targets rotates, so a burst of background load does not always hit the same one."""
+    rows = []
+    for scenario in (s for s in wrk_load.SCENARIOS if s.service in args.services):
+        for n in range(args.wrk8_rounds):
+            for target in targets[n % len(targets) :] + targets[: n % len(targets)]:
+                entry = prepared[target.name, scenario.service]
+                if isinstance(entry, str):
+                    result = wrk_load.WrkResult(error=entry)
+                else:
+                    url, prefix = target.url(scenario.service), f"{target.name}-r{n}-"
+                    result = wrk_load.run_scenario(url, scenario, prefix, 8, 8, args.wrk8_duration)
+                rows.append({"workload": scenario.name, "target": target.name, "round": n, **asdict(result)})
+                _log(f"wrk x8 {scenario.name} {target.name} #{n}: {report.wrk8_cell(rows[-1]).strip()}")
+    return rows
 
 
 def run_longpoll(args: argparse.Namespace, targets: list[Target]) -> dict[str, dict]:
@@ -256,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
         results["boto"] = [] if args.skip_boto else run_boto(args, targets, prepared)
         if not args.skip_wrk and "s3" in args.services:
             results["wrk"] = run_wrk(args, targets, prepared)
+        if not (args.skip_wrk or args.skip_wrk8) and {"s3", "dynamodb"} & set(args.services):
+            results["wrk8"] = run_wrk8(args, targets, prepared)
         if not args.skip_memory and "s3" in args.services:
             results["memory"] = run_memory(targets, prepared)
         if not args.skip_longpoll and "sqs" in args.services:

@@ -43,6 +43,13 @@ def handler(event, context):
         s3 = boto3.client("s3")
         s3.put_object(Bucket=event["bucket"], Key="from-lambda", Body=b"written by lambda")
         return s3.get_object(Bucket=event["bucket"], Key="from-lambda")["Body"].read().decode()
+    if action == "sqs+dynamodb":
+        import boto3
+        sqs = boto3.client("sqs")
+        sqs.send_message(QueueUrl=sqs.get_queue_url(QueueName=event["queue"])["QueueUrl"], MessageBody="hi")
+        table = boto3.resource("dynamodb").Table(event["table"])
+        table.put_item(Item={"id": "from-lambda", "n": 1})
+        return table.get_item(Key={"id": "from-lambda"})["Item"]["id"]
     return {"echo": event}
 """
 
@@ -157,6 +164,25 @@ def test_calls_s3_through_the_fleet(lam, aws):
     assert result == "written by lambda"
     body = aws("s3").get_object(Bucket=bucket, Key="from-lambda")["Body"].read()
     assert body == b"written by lambda"
+
+
+def test_calls_sqs_and_dynamodb_through_the_fleet(lam, aws):
+    queue, table = f"from-fn-{uuid.uuid4().hex[:8]}", f"from-fn-{uuid.uuid4().hex[:8]}"
+    url = aws("sqs").create_queue(QueueName=queue)["QueueUrl"]
+    ddb = aws("dynamodb")
+    ddb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    name = create(lam, Timeout=20)  # importing boto3 in the function takes a while on a busy machine
+    out, result = call(lam, name, {"action": "sqs+dynamodb", "queue": queue, "table": table})
+    assert "FunctionError" not in out, result
+    assert result == "from-lambda"
+    assert ddb.get_item(TableName=table, Key={"id": {"S": "from-lambda"}})["Item"]["n"] == {"N": "1"}
+    messages = aws("sqs").receive_message(QueueUrl=url, WaitTimeSeconds=2)["Messages"]
+    assert [m["Body"] for m in messages] == ["hi"]
 
 
 def test_import_error_is_reported(lam):

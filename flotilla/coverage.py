@@ -41,8 +41,12 @@ def render() -> str:
             ops = service_model(model_name).operation_names
             done = [op for op in ops if spec.handlers.get(op) is not None]
             lines.append(f"| {service} | `{model_name}` | {len(done)} | {len(ops)} |")
+            missing = [op for op in ops if spec.handlers.get(op) is None]
             details.append(f"\n## {service} (`{model_name}`): {len(done)} of {len(ops)}\n")
-            details.extend(f"- {op}" for op in done) if done else details.append("- (none yet)")
+            details.append("Implemented: " + (", ".join(done) if done else "(none yet)") + ".")
+            if missing:
+                details.append("")
+                details.append("Not implemented (answer `NotImplemented`): " + ", ".join(missing) + ".")
     return "\n".join(lines + details) + "\n"
 
 

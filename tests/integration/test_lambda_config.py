@@ -3,51 +3,29 @@ concurrency, event invoke configs, function URLs, code signing, account and func
 
 from __future__ import annotations
 
-import io
 import json
 import random
 import re
-import uuid
-import zipfile
 
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+from tests.integration import lambda_support as support
+from tests.integration.lambda_support import create_function, error_of
+
 ACCOUNT = "000000000000"
 
 
 def unique(prefix: str = "cfg") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def make_zip() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as archive:
-        archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
-    return buf.getvalue()
+    return support.unique(prefix)
 
 
 def create(client, name: str | None = None, **extra) -> str:
     name = name or unique()
-    client.create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role=ROLE,
-        Handler="handler.handler",
-        Code={"ZipFile": make_zip()},
-        **extra,
-    )
+    create_function(client, name, **extra)
     return name
-
-
-def error_of(call, *args, **kwargs) -> tuple[str, int, str]:
-    with pytest.raises(ClientError) as err:
-        call(*args, **kwargs)
-    e = err.value.response
-    return e["Error"]["Code"], e["ResponseMetadata"]["HTTPStatusCode"], e["Error"]["Message"]
 
 
 def arn(name: str, qualifier: str | None = None, account: str = ACCOUNT) -> str:
@@ -255,7 +233,7 @@ def test_reserved_concurrency_and_account_settings(fresh_account):
     after = client.get_account_settings()
     assert after["AccountLimit"]["UnreservedConcurrentExecutions"] == 990
     assert after["AccountUsage"]["FunctionCount"] == 1
-    assert after["AccountUsage"]["TotalCodeSize"] == len(make_zip())
+    assert after["AccountUsage"]["TotalCodeSize"] == len(support.zip_of({"handler.py": support.ECHO}))
     other = create(client)
     assert error_of(
         client.put_function_concurrency, FunctionName=other, ReservedConcurrentExecutions=891

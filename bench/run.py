@@ -6,13 +6,16 @@
     # the wrk rows only (wrk GET and wrk -t8), three rounds each:
     .venv/bin/python -m bench.run --only s3,dynamodb --skip-boto --skip-memory --skip-longpoll
         --skip-s3-large --skip-listing --skip-query --wrk8-rounds 3
+    .venv/bin/python -m bench.run --only lambda               # issue 7: Lambda Invoke only (~1 minute)
 
 The parts: boto3 clients in threads (what a test suite sees), wrk on an unsigned 1 KiB GET
 (what the server can do), wrk -t8 -c8 on S3 PutObject/GetObject and DynamoDB PutItem/GetItem (the
 server side of the issue 5 and 6 "8 threads" targets; --wrk8-rounds 3 on a busy machine), the RSS
 cost of a 64 MiB object, SQS long-poll wake-up latency, and the single-client parts of issues 5
 and 6: a 256 MiB PutObject/GetObject (MB/s and RSS), ListObjectsV2 pages over a large bucket, and
-a 1,000-item DynamoDB Query. Targets are interleaved per run, so background load on a shared
+a 1,000-item DynamoDB Query; and Lambda Invoke (issue 7, bench/lambda_invoke.py: warm latency,
+cold starts with the local and, when an engine answers, docker executors, a burst of 50; Flotilla
+only, moto's Lambda needs Docker). Targets are interleaved per run, so background load on a shared
 machine hits them alike. A target or workload that fails is
 reported in the table, never a crash of the whole run. Results: stdout and bench-results/<ts>.json.
 """
@@ -32,18 +35,30 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench import boto_load, dynamo_query, listing, longpoll, memory, report, s3_large, wrk_load
-from bench.targets import Target, flotilla, moto
+from bench import (
+    boto_load,
+    dynamo_query,
+    lambda_invoke,
+    listing,
+    longpoll,
+    memory,
+    report,
+    s3_large,
+    wrk_load,
+)
+from bench.targets import Target, docker_lambda, docker_missing, flotilla, moto
 from flotilla.fleet import ROOT
 
-SERVICES = ("s3", "sqs", "dynamodb")
+SERVICES = ("s3", "sqs", "dynamodb", "lambda")
 DEFAULT_LISTING_KEYS = 10_000
 DEFAULT_QUERY_ITEMS = 100_000
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
-    p.add_argument("--only", default=",".join(SERVICES), help="services to load (default: s3,sqs,dynamodb)")
+    p.add_argument(
+        "--only", default=",".join(SERVICES), help=f"services to load (default: {','.join(SERVICES)})"
+    )
     p.add_argument("--duration", type=float, default=3.0, help="seconds measured per boto3 run (default 3)")
     p.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up per boto3 run (default 1)")
     p.add_argument("--threads", default="1,8", help="thread counts for boto3 runs (default 1,8)")
@@ -82,6 +97,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"items in the queried table (default {DEFAULT_QUERY_ITEMS:,}; the issue 6 target says 100,000)",
     )
     p.add_argument("--query-rounds", type=int, default=30, help="Queries timed per target (default 30)")
+    p.add_argument(
+        "--skip-lambda", action="store_true", help="skip Lambda Invoke (same as leaving it out of --only)"
+    )
+    p.add_argument("--skip-lambda-docker", action="store_true", help="skip the docker executor's cold starts")
+    p.add_argument(
+        "--lambda-rounds", type=int, default=200, help="warm invokes timed per target (default 200)"
+    )
+    p.add_argument(
+        "--lambda-cold", type=int, default=5, help="new functions per executor's cold starts (default 5)"
+    )
+    p.add_argument(
+        "--lambda-burst", type=int, default=50, help="concurrent invokes in the burst (default 50)"
+    )
     p.add_argument("--skip-flotilla", action="store_true", help="moto only (to check the harness)")
     p.add_argument("--out", type=Path, default=ROOT / "bench-results", help="where the JSON goes")
     args = p.parse_args(argv)
@@ -89,8 +117,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = set(args.services) - set(SERVICES)
     if unknown:
         p.error(f"--only: unknown services {sorted(unknown)}; choose from {', '.join(SERVICES)}")
+    if args.skip_lambda:
+        args.services = [s for s in args.services if s != "lambda"]
     args.thread_counts = [int(x) for x in args.threads.split(",") if x.strip()]
     return args
+
+
+def boto_services(args: argparse.Namespace) -> list[str]:
+    """The services the boto3/wrk/moto parts load (Lambda has a part of its own, Flotilla only)."""
+    return [s for s in args.services if s in boto_load.SETUP]
 
 
 def start_targets(stack: ExitStack, args: argparse.Namespace, workdir: Path, errors: dict) -> list[Target]:
@@ -101,9 +136,9 @@ def start_targets(stack: ExitStack, args: argparse.Namespace, workdir: Path, err
             targets += stack.enter_context(flotilla(args.services, workdir / "flotilla"))
         except Exception as err:  # noqa: BLE001
             errors["gateway"] = errors["direct"] = f"fleet did not start: {err}"[:600]
-    if not args.skip_moto:
+    if not args.skip_moto and boto_services(args):
         try:
-            targets.append(stack.enter_context(moto(args.services, workdir / "moto")))
+            targets.append(stack.enter_context(moto(boto_services(args), workdir / "moto")))
         except Exception as err:  # noqa: BLE001
             errors["moto"] = f"moto did not start: {err}"[:600]
     return targets
@@ -122,6 +157,37 @@ def prepare(targets: list[Target], services: list[str], count: int) -> dict[tupl
                 prepared[target.name, service] = f"setup failed: {type(err).__name__}: {err}"[:300]
             _log(f"setup {target.name}/{service}: {_status(prepared[target.name, service])}")
     return prepared
+
+
+def run_lambda(args: argparse.Namespace, targets: list[Target], workdir: Path) -> dict[str, Any]:
+    """Lambda Invoke on the harness's fleet (gateway and direct); the docker executor's cold starts on a
+    Lambda-only fleet of its own, started only for them and only when an engine has the runtime image."""
+    ours = {t.name: t for t in targets if t.name in ("gateway", "direct")}
+    if not ours:
+        return {"error": "the fleet did not start"}
+
+    def docker() -> dict:
+        if args.skip_lambda_docker:
+            return {"skipped": "--skip-lambda-docker"}
+        missing = docker_missing()
+        if missing:
+            return {"skipped": missing}
+        try:
+            with docker_lambda(workdir / "docker-lambda") as fleet:
+                return lambda_invoke.measure_cold(
+                    fleet.url("lambda"), "bench-docker", args.lambda_cold, fleet.logs.get("lambda")
+                )
+        except Exception as err:  # noqa: BLE001
+            return {"error": f"docker fleet: {type(err).__name__}: {err}"[:600]}
+
+    return lambda_invoke.run(
+        {name: t.url("lambda") for name, t in ours.items()},
+        ours["gateway"].logs.get("lambda") if "gateway" in ours else None,
+        args.lambda_rounds,
+        args.lambda_cold,
+        args.lambda_burst,
+        docker,
+    )
 
 
 def run_boto(args: argparse.Namespace, targets: list[Target], prepared: dict) -> list[dict]:
@@ -283,8 +349,10 @@ def main(argv: list[str] | None = None) -> int:
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="flotilla-bench-")))
         targets = start_targets(stack, args, workdir, results["target_errors"])
-        prepared = prepare(targets, args.services, max(args.thread_counts))
-        results["boto"] = [] if args.skip_boto else run_boto(args, targets, prepared)
+        prepared = prepare(targets, boto_services(args), max(args.thread_counts))
+        results["boto"] = (
+            [] if args.skip_boto or not boto_services(args) else run_boto(args, targets, prepared)
+        )
         if not args.skip_wrk and "s3" in args.services:
             results["wrk"] = run_wrk(args, targets, prepared)
         if not (args.skip_wrk or args.skip_wrk8) and {"s3", "dynamodb"} & set(args.services):
@@ -299,6 +367,8 @@ def main(argv: list[str] | None = None) -> int:
             results["listing"] = run_listing(args, targets)
         if not args.skip_query and "dynamodb" in args.services:
             results["query"] = run_query(args, targets)
+        if "lambda" in args.services:
+            results["lambda"] = run_lambda(args, targets, workdir)
     results["wall_seconds"] = round(time.time() - started, 1)
     print(report.render(results))
     args.out.mkdir(parents=True, exist_ok=True)

@@ -59,6 +59,8 @@ class Process:
     popen: subprocess.Popen
     url: str
     log_path: Path | None = None
+    cmd: list[str] = field(default_factory=list)  # how it was started: restart() starts it the same way
+    env: dict[str, str] = field(default_factory=dict)
 
     def tail(self, lines: int = 30) -> str:
         if self.log_path is None or not self.log_path.exists():
@@ -170,13 +172,45 @@ class Fleet:
         )
         if out is not None:
             out.close()
-        proc = Process(name, popen, f"http://{self.host}:{port}", log_path)
+        proc = Process(name, popen, f"http://{self.host}:{port}", log_path, list(cmd), dict(env))
         self.processes.append(proc)
         return proc
 
-    def _wait_healthy(self, timeout: float) -> None:
+    def _process(self, name: str) -> Process:
+        for proc in self.processes:
+            if proc.name == name:
+                return proc
+        raise FleetError(f"{name} is not running in this fleet")
+
+    def stop_service(self, name: str, timeout: float = 10.0) -> None:
+        """Stop one service's process (SIGTERM, then SIGKILL); the rest of the fleet keeps running.
+
+        ``start_service`` starts it again; until then the gateway answers its requests with a 503.
+        """
+        proc = self._process(name)
+        _terminate(proc, timeout)
+
+    def start_service(self, name: str, timeout: float = 60.0) -> None:
+        """Start a stopped service again on the same port, with the same command and environment."""
+        old = self._process(name)
+        if old.popen.poll() is None:
+            raise FleetError(f"{name} is still running: stop it first (or call restart)")
+        port = int(old.url.rsplit(":", 1)[1])
+        index = self.processes.index(old)
+        self.processes.remove(old)
+        new = self._spawn(name, old.cmd, old.env, port)
+        self.processes.remove(new)
+        self.processes.insert(index, new)  # stop() keeps its order: gateway first, redis last
+        self._wait_healthy(timeout, [new])
+
+    def restart(self, name: str, timeout: float = 60.0) -> None:
+        """Stop one service and start it again on the same port with the same environment."""
+        self.stop_service(name)
+        self.start_service(name, timeout)
+
+    def _wait_healthy(self, timeout: float, processes: Sequence[Process] | None = None) -> None:
         deadline = time.monotonic() + timeout
-        waiting = [p for p in self.processes if p.name != "redis"]
+        waiting = [p for p in (self.processes if processes is None else processes) if p.name != "redis"]
         with httpx.Client(timeout=1.0) as client:
             while waiting:
                 for proc in list(waiting):
@@ -213,3 +247,20 @@ class Fleet:
                     pass
                 proc.popen.wait()
         self.processes.clear()
+
+
+def _terminate(proc: Process, timeout: float) -> None:
+    """SIGTERM the process group, SIGKILL it when it lingers past ``timeout``."""
+    if proc.popen.poll() is None:
+        try:
+            os.killpg(proc.popen.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    try:
+        proc.popen.wait(timeout)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.popen.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.popen.wait()

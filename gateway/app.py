@@ -12,6 +12,8 @@ shows a readable error instead of a parse failure:
   not enabled has no DNS name; one that resolved once and then vanished is "unavailable")
 - the service's upstream is down             -> 503 ``ServiceUnavailable`` (at once: refused connections
   fail immediately, and connecting is bounded by ``connect_timeout``)
+- the upstream stays silent too long         -> 504 ``GatewayTimeout`` (``Upstream.timeout``: no response
+  head, or a request body it stops taking, for that many seconds; see gateway/config.py)
 
 Own endpoints: ``GET /_flotilla/ping`` (liveness, touches nothing), ``GET /_flotilla/health`` and
 ``GET|HEAD /_localstack/health`` (LocalStack's shape, so tools that wait on LocalStack wait on us).
@@ -89,18 +91,24 @@ class Gateway:
         except UpstreamError as err:
             if err.disabled:
                 message = _disabled_message(decided.service)
+            elif err.code == "GatewayTimeout":
+                message = f"Service {decided.service!r} did not answer in time: {err.message}"
             else:
                 message = f"Service {decided.service!r} is unavailable in this Flotilla fleet: {err.message}"
-            await self.refuse(send, decided, headers, message, err.status)
+            await self.refuse(send, decided, headers, message, err.status, err.code)
 
     async def refuse(
-        self, send: Send, decided: Route, headers: list, message: str, status: int = 503
+        self,
+        send: Send,
+        decided: Route,
+        headers: list,
+        message: str,
+        status: int = 503,
+        code: str = "ServiceUnavailable",
     ) -> None:
         json_style = decided.service == "lambda" or _json_style(headers)
         route_header = self.proxy.route_header(decided)
-        await send_error(
-            send, status, "ServiceUnavailable", message, json_style=json_style, route=route_header
-        )
+        await send_error(send, status, code, message, json_style=json_style, route=route_header)
 
     async def peek_form(self, receive: Receive) -> tuple[list[bytes], bool] | None:
         """Read up to form_peek_limit bytes of a urlencoded body for the router; the proxy replays them."""

@@ -11,6 +11,14 @@ for it (a Flotilla service, or any other implementation a user points it at).
 | `FLOTILLA_GATEWAY_FORM_PEEK_LIMIT` | `1048576` | largest urlencoded body the router reads to find `Action`/`Version` |
 | `FLOTILLA_GATEWAY_IDLE_TIMEOUT` | `4` | seconds a pooled upstream connection may idle (below uvicorn's 5 s keep-alive) |
 | `FLOTILLA_GATEWAY_POOL_SIZE` | `64` | idle connections kept per upstream |
+| `FLOTILLA_GATEWAY_UPSTREAM_TIMEOUT` | `120` | seconds of upstream silence (no response head; no body bytes; a request body not taken) before a 504 `GatewayTimeout` or, once the response has started, a cut connection; Lambda waits at least `960`; `0` = forever |
+| `FLOTILLA_GATEWAY_UPSTREAM_TIMEOUT_<SERVICE>` | unset | the same for one service (`..._LAMBDA=1800`) |
+
+Why these upstream timeouts: a hung service must not hang its clients forever, yet no healthy call
+may be cut. 120 s is six times SQS's longest poll (20 s) and far above any control-plane call; a
+synchronous Lambda ``Invoke`` lasts as long as the function runs (at most 900 s, plus its cold
+start), hence Lambda's floor of 960 s. It bounds *silence*, not duration: a download that keeps
+streaming is never cut.
 """
 
 from __future__ import annotations
@@ -22,6 +30,15 @@ from urllib.parse import urlsplit
 
 # Service keys, in the order health reports them. DynamoDB Streams is served by the dynamodb upstream.
 SERVICES: tuple[str, ...] = ("s3", "sqs", "dynamodb", "lambda", "ec2", "rds")
+
+UPSTREAM_TIMEOUT = 120.0
+# The least a service waits whatever the global timeout says (see the module docstring).
+UPSTREAM_TIMEOUT_FLOORS: dict[str, float] = {"lambda": 960.0}
+
+
+def upstream_timeout(service: str, base: float | None = UPSTREAM_TIMEOUT) -> float | None:
+    """The silence a service is allowed: ``base`` raised to the service's floor (None: no limit)."""
+    return None if base is None else max(base, UPSTREAM_TIMEOUT_FLOORS.get(service, 0.0))
 
 
 def _version() -> str:
@@ -43,14 +60,15 @@ class Upstream:
     scheme: str
     host: str
     port: int
+    timeout: float | None = UPSTREAM_TIMEOUT  # seconds of silence before giving up; None: never
 
     @classmethod
-    def parse(cls, service: str, url: str) -> Upstream:
+    def parse(cls, service: str, url: str, timeout: float | None = UPSTREAM_TIMEOUT) -> Upstream:
         parts = urlsplit(url.strip().rstrip("/"))
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"FLOTILLA_UPSTREAM_{service.upper()}={url!r} is not an http(s) URL")
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        return cls(service, f"{parts.scheme}://{parts.netloc}", parts.scheme, parts.hostname, port)
+        return cls(service, f"{parts.scheme}://{parts.netloc}", parts.scheme, parts.hostname, port, timeout)
 
 
 @dataclass(frozen=True)
@@ -64,12 +82,23 @@ class GatewayConfig:
     version: str = field(default_factory=_version)
 
     @classmethod
-    def from_urls(cls, urls: Mapping[str, str | None], **options: object) -> GatewayConfig:
-        """``from_urls({"s3": "http://127.0.0.1:4571"})``: services left out (or None/empty) are disabled."""
+    def from_urls(
+        cls,
+        urls: Mapping[str, str | None],
+        timeouts: Mapping[str, float | None] | None = None,
+        **options: object,
+    ) -> GatewayConfig:
+        """``from_urls({"s3": "http://127.0.0.1:4571"})``: services left out (or None/empty) are disabled.
+        ``timeouts`` (seconds, None for no limit) per service; a service left out gets its default."""
         unknown = set(urls) - set(SERVICES)
         if unknown:
             raise ValueError(f"unknown services: {', '.join(sorted(unknown))}")
-        upstreams = {name: Upstream.parse(name, url) for name, url in urls.items() if url}
+        timeouts = timeouts or {}
+        upstreams = {
+            name: Upstream.parse(name, url, timeouts.get(name, upstream_timeout(name)))
+            for name, url in urls.items()
+            if url
+        }
         return cls(upstreams=upstreams, **options)  # type: ignore[arg-type]
 
     @classmethod
@@ -78,6 +107,7 @@ class GatewayConfig:
         urls = {name: env.get(f"FLOTILLA_UPSTREAM_{name.upper()}") for name in SERVICES}
         return cls.from_urls(
             urls,
+            _timeouts_from_env(env),
             connect_timeout=float(env.get("FLOTILLA_GATEWAY_CONNECT_TIMEOUT", "2")),
             health_timeout=float(env.get("FLOTILLA_GATEWAY_HEALTH_TIMEOUT", "1")),
             form_peek_limit=int(env.get("FLOTILLA_GATEWAY_FORM_PEEK_LIMIT", str(1 << 20))),
@@ -87,3 +117,18 @@ class GatewayConfig:
 
     def upstream(self, service: str) -> Upstream | None:
         return self.upstreams.get(service)
+
+
+def _timeouts_from_env(env: Mapping[str, str]) -> dict[str, float | None]:
+    base = _seconds(env.get("FLOTILLA_GATEWAY_UPSTREAM_TIMEOUT", str(UPSTREAM_TIMEOUT)))
+    timeouts: dict[str, float | None] = {}
+    for name in SERVICES:
+        own = env.get(f"FLOTILLA_GATEWAY_UPSTREAM_TIMEOUT_{name.upper()}")
+        timeouts[name] = _seconds(own) if own else upstream_timeout(name, base)
+    return timeouts
+
+
+def _seconds(value: str) -> float | None:
+    """A positive number of seconds; ``0`` (or less) means no limit."""
+    seconds = float(value)
+    return seconds if seconds > 0 else None

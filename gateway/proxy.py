@@ -13,7 +13,15 @@ a pooled socket and parsing the response head with ``bytes.split``; and we need 
   and the SigV4 headers); hop-by-hop headers dropped;
 - one transparent retry when a pooled connection turns out to have been closed by the upstream
   (the idle race), if the request body is still replayable;
-- AWS-style errors when the upstream is down (503, fast: refused connections fail at once).
+- AWS-style errors when the upstream is down (503, fast: refused connections fail at once);
+- a bound on upstream *silence* (``Upstream.timeout``): no response head, a request body the upstream
+  stops taking, or a response body that stops flowing for that long ends the exchange (504
+  ``GatewayTimeout`` before the response has started, a cut connection after). A stream that keeps
+  moving is never cut, however long it lasts.
+
+Response trailers (chunked framing) are read and dropped: ASGI has no portable way to pass them on,
+and no Flotilla service sends any (S3's checksums travel in headers); a foreign upstream's trailers
+are lost, which HTTP allows (a recipient may discard them).
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from xml.sax.saxutils import escape
 
 from .config import Upstream
@@ -37,6 +45,7 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 Headers = list[tuple[bytes, bytes]]
+T = TypeVar("T")
 
 CHUNK = 64 * 1024
 READ_LIMIT = 128 * 1024  # largest response head; also the StreamReader's buffering threshold
@@ -63,11 +72,14 @@ class UpstreamError(Exception):
     why the pool remembers whether the name ever resolved (then the service is "unavailable").
     """
 
-    def __init__(self, status: int, message: str, disabled: bool = False) -> None:
+    def __init__(
+        self, status: int, message: str, disabled: bool = False, code: str = "ServiceUnavailable"
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.disabled = disabled
+        self.code = code
 
 
 class ClientGone(Exception):
@@ -78,13 +90,18 @@ class ClientGone(Exception):
 
 
 class Connection:
-    __slots__ = ("reader", "writer", "idle_since", "reused")
+    __slots__ = ("reader", "writer", "idle_since", "reused", "expired")
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
         self.idle_since = 0.0
         self.reused = False
+        self.expired = False  # aborted because the upstream stayed silent too long
+
+    def expire(self) -> None:
+        self.expired = True
+        self.writer.transport.abort()
 
     def usable(self, now: float, idle_timeout: float) -> bool:
         return (
@@ -219,11 +236,12 @@ def request_head(scope: Scope, body: RequestBody, upstream: Upstream) -> bytes:
     return b"".join(parts)
 
 
-async def _write_request(conn: Connection, head: bytes, body: RequestBody) -> None:
+async def _write_request(conn: Connection, head: bytes, body: RequestBody, silence: float | None) -> None:
+    """Send head and body; ``silence`` bounds each wait for the upstream to take more (not the client)."""
     writer = conn.writer
     if not body.present:
         writer.write(head)
-        await writer.drain()
+        await _drain(conn, silence)
         return
     pending = head
     async for chunk in body.chunks():
@@ -236,12 +254,43 @@ async def _write_request(conn: Connection, head: bytes, body: RequestBody) -> No
             pending = b""
         else:
             writer.write(chunk)
-        await writer.drain()
+        await _drain(conn, silence)
     if body.chunked:
         writer.write(pending + b"0\r\n\r\n")
     elif pending:
         writer.write(pending)
-    await writer.drain()
+    await _drain(conn, silence)
+
+
+async def _drain(conn: Connection, silence: float | None) -> None:
+    writer = conn.writer
+    if silence is None or not writer.transport.get_write_buffer_size():
+        await writer.drain()  # nothing left to send: no wait on the upstream (and no timer to pay for)
+    else:
+        await _silent_within(conn, silence, writer.drain())
+
+
+async def _silent_within(conn: Connection, silence: float | None, pending: Awaitable[T]) -> T:
+    """``await pending`` (a read from or a drain to ``conn``), aborting the connection and raising
+    ``TimeoutError`` if the upstream stays silent for ``silence`` seconds.
+
+    A bare timer handle, not ``asyncio.timeout``: this runs on every request, and a handle costs a
+    fraction of the context manager (measured: ~2 us against ~8-12 us under uvloop).
+    """
+    if silence is None:
+        return await pending
+    timer = asyncio.get_running_loop().call_later(silence, conn.expire)
+    try:
+        result = await pending
+    except (OSError, asyncio.IncompleteReadError):
+        if conn.expired:
+            raise TimeoutError from None
+        raise
+    finally:
+        timer.cancel()
+    if conn.expired:  # the abort read as the end of the stream
+        raise TimeoutError
+    return result
 
 
 # ---- response ------------------------------------------------------------------------------------
@@ -294,7 +343,7 @@ async def read_response_head(reader: asyncio.StreamReader, method: str) -> Respo
     return Response(status, headers, length, chunked, keep_alive)
 
 
-async def response_chunks(reader: asyncio.StreamReader, resp: Response) -> AsyncIterator[bytes]:
+async def response_chunks(reader: asyncio.StreamReader | _Patient, resp: Response) -> AsyncIterator[bytes]:
     """The response body in pieces of at most CHUNK bytes, whatever framing the upstream used."""
     if resp.length is not None:
         remaining = resp.length
@@ -321,6 +370,26 @@ async def response_chunks(reader: asyncio.StreamReader, resp: Response) -> Async
     else:
         while data := await reader.read(CHUNK):
             yield data
+
+
+class _Patient:
+    """A connection's reader whose every read may wait at most ``silence`` seconds (TimeoutError, an
+    OSError): it bounds the upstream's silence, not the length of the body."""
+
+    __slots__ = ("conn", "silence")
+
+    def __init__(self, conn: Connection, silence: float | None) -> None:
+        self.conn = conn
+        self.silence = silence
+
+    async def read(self, n: int) -> bytes:
+        return await _silent_within(self.conn, self.silence, self.conn.reader.read(n))
+
+    async def readuntil(self, separator: bytes) -> bytes:
+        return await _silent_within(self.conn, self.silence, self.conn.reader.readuntil(separator))
+
+    async def readexactly(self, n: int) -> bytes:
+        return await _silent_within(self.conn, self.silence, self.conn.reader.readexactly(n))
 
 
 async def _wait_disconnect(receive: Receive) -> None:
@@ -360,17 +429,25 @@ class Proxy:
         return (b"x-flotilla-route", value)
 
     async def exchange(
-        self, pool: Pool, head: bytes, body: RequestBody, method: str
+        self, pool: Pool, head: bytes, body: RequestBody, method: str, silence: float | None = None
     ) -> tuple[Connection, Response]:
-        """Send the request, read the response head. Retries once if a pooled connection was stale."""
+        """Send the request, read the response head. Retries once if a pooled connection was stale.
+
+        ``silence``: the longest the upstream may stay silent (taking no body, sending no head).
+        """
         conn = await pool.acquire()
         while True:
             try:
                 try:
-                    await _write_request(conn, head, body)
+                    await _write_request(conn, head, body, silence)
                 except (ConnectionResetError, BrokenPipeError):
                     pass  # the upstream may have answered early and closed: its response is still readable
-                return conn, await read_response_head(conn.reader, method)
+                return conn, await _silent_within(conn, silence, read_response_head(conn.reader, method))
+            except TimeoutError:
+                conn.close()  # aborted: it may still answer, out of step with the next request
+                raise UpstreamError(
+                    504, f"{pool.upstream.url} did not answer within {silence:g} s", code="GatewayTimeout"
+                ) from None
             except _STALE as exc:
                 conn.close()
                 if conn.reused and body.replayable and not _got_bytes(exc):
@@ -392,15 +469,16 @@ class Proxy:
         """Relay one request and its response. Raises UpstreamError before the response starts."""
         pool = self.pool(upstream)
         method = scope["method"]
+        head = request_head(scope, body, upstream)
         try:
-            conn, resp = await self.exchange(pool, request_head(scope, body, upstream), body, method)
+            conn, resp = await self.exchange(pool, head, body, method, upstream.timeout)
         except ClientGone:
             return
         resp.headers.append(self.route_header(route))
         try:
             await send({"type": "http.response.start", "status": resp.status, "headers": resp.headers})
-            done = await self._relay_body(conn, resp, receive, send)
-        except (OSError, asyncio.IncompleteReadError, ValueError):
+            done = await self._relay_body(conn, resp, receive, send, upstream.timeout)
+        except (OSError, asyncio.IncompleteReadError, ValueError):  # TimeoutError is an OSError
             conn.close()
             return  # the response is cut short: returning without completing makes uvicorn drop the client
         except BaseException:
@@ -411,15 +489,22 @@ class Proxy:
         else:
             conn.close()
 
-    async def _relay_body(self, conn: Connection, resp: Response, receive: Receive, send: Send) -> bool:
-        """Stream the body to the client; False if the client left midway (the connection is then dirty)."""
+    async def _relay_body(
+        self, conn: Connection, resp: Response, receive: Receive, send: Send, silence: float | None
+    ) -> bool:
+        """Stream the body to the client; False if the client left midway (the connection is then dirty).
+        Waiting on the client (``send``) is not upstream silence: only reads count against ``silence``."""
         if resp.length is not None and resp.length <= CHUNK:  # fast path: the common small response
-            data = await conn.reader.readexactly(resp.length) if resp.length else b""
+            data = (
+                await _silent_within(conn, silence, conn.reader.readexactly(resp.length))
+                if resp.length
+                else b""
+            )
             await send({"type": "http.response.body", "body": data})
             return True
         watcher = asyncio.ensure_future(_wait_disconnect(receive))
         try:
-            async for data in response_chunks(conn.reader, resp):
+            async for data in response_chunks(_Patient(conn, silence), resp):
                 if watcher.done():
                     return False
                 await send({"type": "http.response.body", "body": data, "more_body": True})

@@ -19,6 +19,7 @@ for no FastAPI routing or validation. Per request it
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
 import random
 import shutil
@@ -143,6 +144,15 @@ class Endpoints:
         return self.default  # type: ignore[return-value]
 
 
+def _freeze_start_up_objects() -> None:
+    """Keep what start-up built (the botocore models above all, ~80,000 objects that live as long
+    as the process) out of full garbage collections: each one walked all of it, 40-150 ms with
+    nothing to free, inside whichever request triggered it (the p99 of S3 listings, see
+    docs/performance.md). gc.freeze() moves them to a generation the collector never scans."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_service_app(spec: ServiceSpec, settings: Settings) -> FastAPI:
     logs.configure(settings.log_level)
     endpoints = Endpoints(spec)
@@ -150,6 +160,7 @@ def create_service_app(spec: ServiceSpec, settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        _freeze_start_up_objects()
         if not settings.persistence:
             shutil.rmtree(settings.service_dir, ignore_errors=True)
         settings.service_dir.mkdir(parents=True, exist_ok=True)
@@ -229,14 +240,16 @@ class Dispatcher:
             _identify(ctx, req, self.settings)
             unmodelled = self.spec.unmodelled(req) if self.spec.unmodelled is not None else None
             if unmodelled is None:
+                enforce = self.settings.enforce_sigv4 and not self._anonymous_allowed(req)
+                signer = _chunk_signer(sent, self.settings) if enforce else None
                 if ep.protocol.startswith("rest"):
                     op = ep.parser.operation_for(req)  # from method, path and query: may stream the body
-                    await _load_body(req, op.has_streaming_input, receive, ctx)
+                    await _load_body(req, op.has_streaming_input, receive, ctx, signer)
                 else:
-                    await _load_body(req, False, receive, ctx)  # the operation is named in the body
+                    await _load_body(req, False, receive, ctx, signer)  # the operation is named in the body
                     op = ep.parser.operation_for(req)
                 ctx.operation = op.name
-                if self.settings.enforce_sigv4 and not self._anonymous_allowed(req):
+                if enforce:
                     # the signature covers the request as sent, before any rewrite
                     checked = dataclasses.replace(req, path=sent.path, headers=sent.headers, host=sent.host)
                     _verify(checked, self.settings, self.spec.sigv2)
@@ -342,6 +355,22 @@ def _verify(req: HttpRequest, settings: Settings, sigv2: LegacyVerifier | None =
         raise auth_error(settings.service, "mismatch", err.message) from None
 
 
+def _chunk_signer(req: HttpRequest, settings: Settings) -> sigv4.ChunkSigner | None:
+    """The chunk-signature chain of a chunk-signed ``aws-chunked`` body, built before the body is
+    read (a non-streaming body is read before ``_verify`` runs). None when the body carries no
+    chunk signatures, or the credentials are unusable (``_verify`` then refuses the request)."""
+    scope = sigv4.parse_credentials(req.headers, req.query)
+    secret = settings.credentials.get(scope.access_key) if scope is not None else None
+    if scope is None or secret is None:
+        return None
+    return sigv4.chunk_signer(req.headers, scope, secret)
+
+
+def _decoded_length(headers: Headers) -> int | None:
+    value = (headers.get("x-amz-decoded-content-length") or "").strip()
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
 def _is_aws_chunked(headers: Headers) -> bool:
     encoding = headers.get("content-encoding", "") or ""
     sha = headers.get("x-amz-content-sha256", "") or ""
@@ -362,12 +391,26 @@ async def _receive_chunks(receive: Callable) -> AsyncIterator[bytes]:
             return
 
 
-async def _load_body(req: HttpRequest, streaming: bool, receive: Callable, ctx: RequestContext) -> None:
-    """Stream the body of streaming operations; read (bounded) the body of all others."""
+async def _load_body(
+    req: HttpRequest,
+    streaming: bool,
+    receive: Callable,
+    ctx: RequestContext,
+    signer: sigv4.ChunkSigner | None = None,
+) -> None:
+    """Stream the body of streaming operations; read (bounded) the body of all others.
+
+    An ``aws-chunked`` body is decoded on the way, its size checked against
+    ``x-amz-decoded-content-length`` and, with ``signer``, its chunk signatures checked: a bad
+    chunk makes the stream raise before it ends, so the handler (which stores only after a clean
+    end) stores nothing, and the error is still answered because no response has started.
+    """
     chunks: AsyncIterator[bytes] = _receive_chunks(receive)
     if _is_aws_chunked(req.headers):
         trailers: dict[str, str] = ctx.extra.setdefault("trailers", {})
-        chunks = sigv4.decode_aws_chunked(chunks, on_trailers=trailers.update)
+        chunks = sigv4.decode_aws_chunked(
+            chunks, on_trailers=trailers.update, signer=signer, decoded_length=_decoded_length(req.headers)
+        )
     if streaming:
         req.stream = chunks
         return

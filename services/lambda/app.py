@@ -9,7 +9,7 @@ from shared.app import ServiceSpec, create_service_app
 from shared.handlers import Handlers
 from shared.settings import Settings
 
-from . import async_events, function_urls, logs, pollers
+from . import async_events, code_urls, function_urls, logs, pollers
 from .handlers import handles as operation_handles
 from .storage import LambdaStore, open_state
 
@@ -44,4 +44,5 @@ def create_app(settings: Settings | None = None):
     settings = settings or Settings.from_env("lambda")
     app = create_service_app(SPEC, settings)
     logs.mount(app.api, settings)
+    code_urls.mount(app.api, settings)
     return app

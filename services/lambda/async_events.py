@@ -15,8 +15,11 @@ The service consumes it (group ``lambda``) and does what Lambda does with an eve
 - on a function error or timeout retries up to ``MaximumRetryAttempts`` (default 2) times, after
   ``base``, then ``2 * base`` ... seconds; ``base`` is ``FLOTILLA_LAMBDA_ASYNC_RETRY_SECONDS``
   (default 60, as AWS's ~1 min then ~2 min);
-- when throttled (a concurrency limit) tries again after ``base`` seconds, as often as needed: a
-  throttle is not an attempt, only the event's age ends it;
+- when throttled (a concurrency limit) tries again with a growing backoff, as AWS does (1 s doubling
+  to 5 minutes, for up to the event's maximum age, 6 hours by default): ``throttle_base`` seconds
+  (``FLOTILLA_LAMBDA_ASYNC_THROTTLE_SECONDS``, default 1) doubled per throttle up to ``throttle_max``
+  (``FLOTILLA_LAMBDA_ASYNC_THROTTLE_MAX_SECONDS``, default 300); a throttle is not an attempt, only
+  the event's age ends it (the event counts its throttles in ``Throttles``, reset by a run);
 - drops an event older than ``MaximumEventAgeInSeconds`` (default 21600) before running it;
 - after the last failure (or when too old) sends it to the ``OnFailure`` destination of the event
   invoke configuration and to the function's ``DeadLetterConfig`` target; after a success to the
@@ -28,8 +31,10 @@ Destinations: an SQS queue gets AWS's invocation record (``{"version": "1.0", "t
 "responsePayload"}``; ``condition`` is ``Success``, ``RetriesExhausted`` or ``EventAgeExceeded``, the
 last without a response) through the bus topic ``sqs.deliver``; a Lambda function gets that record
 as the payload of another ``lambda.invoke`` event. A dead-letter SQS queue gets the original payload
-as the body with the message attributes ``RequestID``, ``ErrorCode`` (``200`` for a function error)
-and ``ErrorMessage`` (the function's ``errorMessage``, at most 1 KB). SNS topics and EventBridge
+as the body with the message attributes ``RequestID``, ``ErrorCode`` and ``ErrorMessage`` (the
+function's ``errorMessage``, at most 1 KB). ``ErrorCode`` is, as AWS documents it, the 3-digit HTTP
+status of the last attempt: ``200`` after a function error (Invoke answers function errors with 200
+and ``X-Amz-Function-Error``), ``429`` for an event that aged out while throttled. SNS topics and EventBridge
 buses are not delivered to (logged as such): Flotilla has neither service.
 
 Delays never block the subscription, and survive a restart:
@@ -77,6 +82,8 @@ SQS_TOPIC = "sqs.deliver"
 EVENT_INVOKE_CONFIG = "event-invoke-config"
 DEFAULT_RETRIES = 2
 DEFAULT_MAX_AGE = 21600
+THROTTLE_BASE = 1.0  # AWS: "from 1 second ... to a maximum of 5 minutes"
+THROTTLE_MAX = 300.0
 ERROR_MESSAGE_LIMIT = 1024
 
 # Move one due event from the delay set to the stream, atomically: whoever removes it publishes it.
@@ -114,6 +121,16 @@ def event_invoke_config(
     return store.records.get(account, region, EVENT_INVOKE_CONFIG, f"{name}:{qualifier or LATEST}") or {}
 
 
+def throttle_delay(throttles: int, base: float = THROTTLE_BASE, cap: float = THROTTLE_MAX) -> float:
+    """How long to wait after the event's ``throttles``-th throttle (1st: ``base``), doubling up to ``cap``."""
+    return min(cap, base * 2 ** min(max(throttles - 1, 0), 62))
+
+
+def error_code(event: dict[str, Any]) -> str:
+    """The DLQ's ``ErrorCode``: the HTTP status of the last attempt (429 throttled, else 200)."""
+    return "429" if event.get("Throttles") else "200"
+
+
 def timestamp() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
@@ -128,11 +145,19 @@ def _json_or_text(payload: bytes | str) -> Any:
 class AsyncInvocations:
     """The ``lambda.invoke`` consumer: runs events, schedules retries, sends outcomes on."""
 
-    def __init__(self, store: LambdaStore, retry_seconds: float) -> None:
+    def __init__(
+        self,
+        store: LambdaStore,
+        retry_seconds: float,
+        throttle_base: float = THROTTLE_BASE,
+        throttle_max: float = THROTTLE_MAX,
+    ) -> None:
         assert store.bus is not None
         self.store = store
         self.bus = store.bus
         self.retry_seconds = retry_seconds
+        self.throttle_base = throttle_base
+        self.throttle_max = throttle_max
         self.consumer = f"lambda@{socket.gethostname()}"
         self.delayed_key = f"{self.bus.namespace}:lambda:async:delayed"
         self.running_key = f"{self.bus.namespace}:lambda:async:running:{self.consumer}"
@@ -224,14 +249,15 @@ class AsyncInvocations:
                 invoke_handlers.target_for(ctx, doc), _payload(event), request_id=event["RequestId"]
             )
         except Throttled:
-            await self.schedule(event, self.retry_seconds)
+            throttles = int(event.get("Throttles") or 0) + 1
+            delay = throttle_delay(throttles, self.throttle_base, self.throttle_max)
+            await self.schedule({**event, "Throttles": throttles}, delay)
             return
         if not outcome.function_error:
             await run.succeeded(outcome, version)
         elif event["Attempt"] < run.max_retries:
-            await self.schedule(
-                {**event, "Attempt": event["Attempt"] + 1}, self.retry_seconds * 2 ** event["Attempt"]
-            )
+            retry = {**event, "Attempt": event["Attempt"] + 1, "Throttles": 0}
+            await self.schedule(retry, self.retry_seconds * 2 ** event["Attempt"])
         else:
             await run.failed("RetriesExhausted", outcome, version)
 
@@ -242,7 +268,7 @@ class AsyncInvocations:
         log.info("async invocation retry scheduled", extra={"function": event["FunctionArn"], "in_s": delay})
 
     async def _schedule_forever(self) -> None:
-        tick = max(0.05, min(self.retry_seconds / 4, 1.0))
+        tick = max(0.05, min(self.retry_seconds / 4, self.throttle_base / 4, 1.0))
         while True:
             try:
                 await self.move_due()
@@ -280,7 +306,7 @@ class AsyncInvocations:
             return
         attributes = {
             "RequestID": {"DataType": "String", "StringValue": event["RequestId"]},
-            "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+            "ErrorCode": {"DataType": "Number", "StringValue": error_code(event)},
             "ErrorMessage": {
                 "DataType": "String",
                 "StringValue": (message or "Unknown error")[:ERROR_MESSAGE_LIMIT],
@@ -362,10 +388,18 @@ def _error_message(condition: str, outcome: Outcome | None) -> str:
 
 @asynccontextmanager
 async def running(store: LambdaStore) -> AsyncIterator[AsyncInvocations]:
-    """Consume ``lambda.invoke`` while the service runs (``FLOTILLA_LAMBDA_ASYNC_RETRY_SECONDS``: retry base)."""
-    settings = store.settings
-    retry_seconds = float(settings.extra.get("async_retry_seconds", "60")) if settings else 60.0
-    consumer = AsyncInvocations(store, retry_seconds)
+    """Consume ``lambda.invoke`` while the service runs.
+
+    ``FLOTILLA_LAMBDA_ASYNC_RETRY_SECONDS`` (60): base delay of retries after function errors;
+    ``FLOTILLA_LAMBDA_ASYNC_THROTTLE_SECONDS`` (1) / ``..._THROTTLE_MAX_SECONDS`` (300): throttle backoff.
+    """
+    extra = store.settings.extra if store.settings else {}
+    consumer = AsyncInvocations(
+        store,
+        float(extra.get("async_retry_seconds", "60")),
+        throttle_base=float(extra.get("async_throttle_seconds", THROTTLE_BASE)),
+        throttle_max=float(extra.get("async_throttle_max_seconds", THROTTLE_MAX)),
+    )
     await consumer.start()
     try:
         yield consumer

@@ -22,7 +22,9 @@ reserved concurrency runs at most that many at once (0: none); all others share 
 anything starts. Simplification: reserved concurrency does not shrink the shared pool.
 
 Layers: the layer zips of a target are extracted once per set (in order, later ones overwriting
-earlier files, as Lambda does) into ``<root>/opt/<hash>/``, the environment's ``/opt``.
+earlier files, as Lambda does) into ``<root>/opt/<hash>/``, the environment's ``/opt``. Code and
+layers are unzipped by ``unzip.extract``: Unix modes kept (a ``bootstrap`` stays executable), and
+entries that would land outside the directory skipped.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from . import unzip
 from .executors import IMAGE_RUNTIME, Executor, LaunchSpec, Runner
 from .runtime_api import Invocation, RuntimeApiServer
 
@@ -438,7 +441,7 @@ class Invoker:
             return task_root
         tmp = task_root.with_name(f"{code_hex}.tmp{uuid.uuid4().hex[:6]}")
         with zipfile.ZipFile(target.zip_path) as archive:
-            archive.extractall(tmp)
+            unzip.extract(archive, tmp)  # modes kept, nothing written outside tmp
         try:
             tmp.rename(task_root)
         except OSError:  # extracted concurrently by another cold start
@@ -457,7 +460,7 @@ class Invoker:
         tmp.mkdir(parents=True)
         for layer in layers:  # in order: a later layer's file replaces an earlier one's
             with zipfile.ZipFile(layer) as archive:
-                archive.extractall(tmp)
+                unzip.extract(archive, tmp)
         try:
             tmp.rename(opt_dir)
         except OSError:  # extracted concurrently by another cold start

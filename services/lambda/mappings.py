@@ -27,7 +27,7 @@ from shared.aws.models import service_model
 from shared.context import RequestContext
 from shared.records import GLOBAL
 
-from . import constraints, errors
+from . import constraints, errors, filters
 
 MAPPING = "event-source-mapping"
 SCOPE = (GLOBAL, GLOBAL)
@@ -183,6 +183,7 @@ def check_settings(kind: str, arn: str, config: dict[str, Any]) -> None:
             ]
         )  # fmt: skip
     check_destination(config.get("DestinationConfig"))
+    filters.compile_criteria(config.get("FilterCriteria"))  # InvalidParameterValueException
 
 
 def check_destination(config: dict[str, Any] | None) -> None:

@@ -27,6 +27,9 @@ through the gateway; no service imports another) and run the function with
 
 Throttling (``TooManyRequestsException``) or a missing function never drops a batch: the poller
 backs off and tries again.
+
+Filters (``FilterCriteria``, ``filters.py``): only records matching a pattern reach the function;
+SQS messages that match none are deleted, stream records that match none are checkpointed past.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from shared.aws.errors import AwsError
 from shared.context import RequestContext
 from shared.registry import parse_arn
 
+from . import filters
 from .mappings import DYNAMODB, MAPPING, SCOPE, is_fifo, source_kind
 
 if TYPE_CHECKING:
@@ -185,6 +189,7 @@ class Poller:
         self.task: asyncio.Task | None = None
         self.stopping = False
         self.busy = 0  # invocations in flight: a stop lets them finish
+        self.patterns = _patterns(mapping_id, self.config)
 
     def start(self, previous: asyncio.Task | None) -> None:
         self.task = asyncio.create_task(self._main(previous), name=f"lambda-poller:{self.id}")
@@ -333,11 +338,22 @@ class SqsPoller(Poller):
         return batch
 
     async def _deliver(self, url: str, messages: list[dict[str, Any]]) -> None:
+        """Invoke with the messages that pass the filters; delete those done and those filtered out."""
         region = parse_arn(self.source).region
-        event = {"Records": [sqs_record(m, self.source, region) for m in messages]}
-        outcome, _ = await self.invoke(event)
-        failed = failed_messages(outcome, messages, self._reports_failures(), is_fifo(self.source))
-        done = [m for m in messages if m["MessageId"] not in failed]
+        records = [sqs_record(m, self.source, region) for m in messages]
+        passed = [filters.matches_any(self.patterns, filters.sqs_view(r)) for r in records]
+        kept = [m for m, ok in zip(messages, passed, strict=True) if ok]
+        failed: set[str] = set()
+        if kept:
+            outcome, _ = await self.invoke(
+                {"Records": [r for r, ok in zip(records, passed, strict=True) if ok]}
+            )
+            failed = failed_messages(outcome, kept, self._reports_failures(), is_fifo(self.source))
+        if len(kept) < len(messages):
+            log.info("event source mapping %s: %d messages filtered out", self.id, len(messages) - len(kept))
+        await self._delete(url, [m for m in messages if m["MessageId"] not in failed])
+
+    async def _delete(self, url: str, done: list[dict[str, Any]]) -> None:
         for start in range(0, len(done), 10):
             chunk = done[start : start + 10]
             entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)]
@@ -347,6 +363,15 @@ class SqsPoller(Poller):
 
     def _reports_failures(self) -> bool:
         return "ReportBatchItemFailures" in (self.config.get("FunctionResponseTypes") or [])
+
+
+def _patterns(mapping_id: str, config: dict[str, Any]) -> list[filters.Pattern] | None:
+    """The mapping's filter patterns (checked when the mapping was stored; a bad one filters nothing)."""
+    try:
+        return filters.compile_criteria(config.get("FilterCriteria"))
+    except AwsError as err:
+        log.warning("event source mapping %s: filters ignored: %s", mapping_id, err.message)
+        return None
 
 
 def approximate_size(items: list[dict[str, Any]]) -> int:
@@ -529,6 +554,14 @@ class StreamPoller(Poller):
     # -- one batch: invoke, retry, bisect, give up ----------------------------------------------
 
     async def _handle(self, shard: str, records: list[dict[str, Any]]) -> None:
+        """The records that pass the filters, then a checkpoint past the whole batch (filtered ones too)."""
+        kept = [r for r in records if filters.matches_any(self.patterns, r)]
+        if kept:
+            await self._handle_kept(shard, kept)
+        if kept[-1:] != records[-1:]:
+            self._checkpoint(shard, records[-1], None)
+
+    async def _handle_kept(self, shard: str, records: list[dict[str, Any]]) -> None:
         retries_limit = self.config.get("MaximumRetryAttempts", -1)
         parts = deque([records])
         attempts = failures = 0
@@ -604,10 +637,12 @@ class StreamPoller(Poller):
                 log.exception("event source mapping %s: could not send the failure record", self.id)
         self._checkpoint(shard, part[-1], "PROBLEM: Function call failed")
 
-    def _checkpoint(self, shard: str, record: dict[str, Any], result: str) -> None:
-        self.pollers.update(
-            self.id, Checkpoint=(shard, record["dynamodb"]["SequenceNumber"]), LastProcessingResult=result
-        )
+    def _checkpoint(self, shard: str, record: dict[str, Any], result: str | None) -> None:
+        """Move the shard's checkpoint to ``record``; ``result`` (when given) is the LastProcessingResult."""
+        changes: dict[str, Any] = {"Checkpoint": (shard, record["dynamodb"]["SequenceNumber"])}
+        if result is not None:
+            changes["LastProcessingResult"] = result
+        self.pollers.update(self.id, **changes)
 
 
 def _jsonable(value: Any) -> Any:

@@ -29,6 +29,7 @@ from shared.records import RecordStore
 from shared.registry import Registry
 from shared.settings import Settings
 
+from . import code_urls
 from .executors import create_executor
 from .invoke import Invoker
 
@@ -51,6 +52,7 @@ class LambdaStore:
         self.root = root
         self.external_url = external_url.rstrip("/")
         self.records = RecordStore(root / "records.db")
+        self.signer = code_urls.UrlSigner(code_urls.load_secret(root))  # tokens of code and layer URLs
         self.invoker: Invoker | None = None
         self.settings: Settings | None = None
         self.bus: Bus | None = None  # the fleet's bus (async invokes, destinations), when running
@@ -91,11 +93,8 @@ class LambdaStore:
                 path.unlink(missing_ok=True)
 
     def code_url(self, account: str, region: str, name: str, sha_hex: str) -> str:
-        """Where GetFunction says the zip can be fetched.
-
-        The gateway does not serve this path yet: it names the zip, it does not deliver it.
-        """
-        return f"{self.external_url}/_flotilla/lambda/code/{account}/{region}/{name}/{sha_hex}.zip"
+        """Where GetFunction says the zip can be fetched: served by ``code_urls.py``, with its token."""
+        return self.signer.url(self.external_url, code_urls.code_path(account, region, name, sha_hex))
 
     # -- functions -----------------------------------------------------------------------
 
@@ -167,7 +166,7 @@ class LambdaStore:
         return _write_atomically(self.layer_path(account, region, sha_hex), zip_bytes)
 
     def layer_url(self, account: str, region: str, sha_hex: str) -> str:
-        return f"{self.external_url}/_flotilla/lambda/layers/{account}/{region}/{sha_hex}.zip"
+        return self.signer.url(self.external_url, code_urls.layer_path(account, region, sha_hex))
 
     def next_layer_version(self, account: str, region: str, layer: str) -> int:
         """Reserve the layer's next version number (numbers are never reused, as on AWS)."""

@@ -5,7 +5,8 @@ when signatures are not enforced; ``verify`` recomputes the signature exactly as
 (botocore is the reference because every SDK we test with signs through it or agrees with it).
 
 ``decode_aws_chunked`` turns the framed body S3 clients send for streaming uploads
-(``Content-Encoding: aws-chunked``) back into the object bytes, streaming.
+(``Content-Encoding: aws-chunked``) back into the object bytes, streaming; given a ``ChunkSigner``
+(``chunk_signer``) it also checks the chain of chunk and trailer signatures as the chunks arrive.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import quote
 
 from shared.aws.errors import AwsError
@@ -24,6 +26,10 @@ from shared.aws.http import Headers, HttpRequest
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+STREAMING_PAYLOAD = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+STREAMING_PAYLOAD_TRAILER = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
+STREAMING_UNSIGNED_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 DEFAULT_ACCOUNT = "000000000000"
 MAX_SKEW = timedelta(minutes=15)
 MAX_PRESIGN_EXPIRES = 7 * 24 * 3600  # a week, AWS's limit for X-Amz-Expires
@@ -382,10 +388,68 @@ def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------
+# Chunk signatures (STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER])
+
+
+class ChunkSigner:
+    """The signature chain of a chunk-signed ``aws-chunked`` body.
+
+    Each chunk carries ``chunk-signature=<sig>``: the HMAC (with the request's signing key) of
+    ``AWS4-HMAC-SHA256-PAYLOAD\\n<amz-date>\\n<scope>\\n<previous signature>\\n<sha256("")>\\n<sha256(data)>``,
+    where the first chunk's previous signature is the request's own (the *seed*) and the final
+    0-byte chunk is signed too. A signed trailer (``x-amz-trailer-signature``) chains on the final
+    chunk's signature: ``AWS4-HMAC-SHA256-TRAILER\\n<amz-date>\\n<scope>\\n<previous>\\n<sha256(trailers)>``,
+    the trailers canonical as ``name:value\\n`` each. A chain that breaks raises S3's
+    ``SignatureDoesNotMatch`` (403).
+    """
+
+    def __init__(self, key: bytes, signed_at: str, credential_scope: str, seed: str, *, trailer: bool):
+        self._key = key
+        self._middle = f"\n{signed_at}\n{credential_scope}\n"
+        self.previous = seed.strip().lower()
+        self.trailer = trailer  # the trailers are signed (STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER)
+
+    def check_chunk(self, sent: str | None, data_sha256: str) -> None:
+        self.previous = self._check("AWS4-HMAC-SHA256-PAYLOAD", sent, f"{EMPTY_SHA256}\n{data_sha256}")
+
+    def check_trailer(self, sent: str | None, trailers: dict[str, str]) -> None:
+        canonical = "".join(f"{name}:{value}\n" for name, value in sorted(trailers.items()))
+        self._check("AWS4-HMAC-SHA256-TRAILER", sent, hashlib.sha256(canonical.encode("utf-8")).hexdigest())
+
+    def _check(self, algorithm: str, sent: str | None, tail: str) -> str:
+        string_to_sign = f"{algorithm}{self._middle}{self.previous}\n{tail}"
+        expected = hmac.new(self._key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+        given = (sent or "").strip().lower().encode("latin-1", "replace")
+        if not hmac.compare_digest(expected.encode("ascii"), given):
+            raise AwsError("SignatureDoesNotMatch", _MISMATCH_MESSAGE, 403)
+        return expected
+
+
+def chunk_signer(headers: Headers, scope: Scope, secret: str) -> ChunkSigner | None:
+    """The chain to check a chunk-signed body against, seeded with the request's signature; None
+    unless ``x-amz-content-sha256`` declares chunk signatures (unsigned-trailer and plain bodies
+    carry none). The seed itself is checked by ``verify``: a wrong seed fails both."""
+    mode = (headers.get("x-amz-content-sha256") or "").strip()
+    if mode not in (STREAMING_PAYLOAD, STREAMING_PAYLOAD_TRAILER) or scope.presigned or scope.sigv2:
+        return None
+    signed = _parse_amz_date(scope.amz_date)
+    if signed is None or not (scope.date and scope.region and scope.service and scope.signature):
+        return None
+    return ChunkSigner(
+        signing_key(secret, scope.date, scope.region, scope.service),
+        signed.strftime(_AMZ_DATE_FORMAT),
+        f"{scope.date}/{scope.region}/{scope.service}/aws4_request",
+        scope.signature,
+        trailer=mode == STREAMING_PAYLOAD_TRAILER,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
 # aws-chunked bodies
 
 MAX_LINE = 8192  # a chunk header or trailer line; real ones are < 200 bytes
 _HEX_SIZE = re.compile(rb"[0-9a-fA-F]{1,16}")
+_TRAILER_SIGNATURE = "x-amz-trailer-signature"
 
 
 class AwsChunkedDecoder:
@@ -394,15 +458,23 @@ class AwsChunkedDecoder:
         <hex-size>[;chunk-signature=<sig>]\\r\\n<data>\\r\\n ... 0[;...]\\r\\n[<name>:<value>\\r\\n]*\\r\\n
 
     Memory stays bounded: data is passed through as slices of the input and only a partial line
-    (at most ``MAX_LINE`` bytes) is kept between feeds. Chunk and trailer signatures are *not*
-    verified (the seed signature of the request is, by ``verify``); trailing checksums are handed
-    to the caller, who may check them.
+    (at most ``MAX_LINE`` bytes) is kept between feeds. With a ``signer`` every chunk's signature
+    is checked when its last byte arrives (data of a chunk is passed on before that: a consumer
+    must not commit what it wrote until the stream has ended cleanly), the final chunk's when it is
+    read, and a signed trailer's at the end. With ``decoded_length`` (``x-amz-decoded-content-length``)
+    the decoded size must match it: bytes beyond it are counted but not passed on, and ``finish``
+    raises S3's ``IncompleteBody``. Trailing checksums are handed to the caller, who may check them.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, signer: ChunkSigner | None = None, decoded_length: int | None = None) -> None:
         self._line = bytearray()
         self._remaining = 0  # data bytes left in the current chunk
         self._state = "size"  # size -> data -> data-end -> size ... -> trailers -> done
+        self._signer = signer
+        self._chunk_signature: str | None = None
+        self._digest: Any = None  # sha256 of the current chunk's data, when signatures are checked
+        self._decoded_length = decoded_length
+        self.decoded = 0  # data bytes read so far
         self.trailers: dict[str, str] = {}
 
     @property
@@ -418,11 +490,8 @@ class AwsChunkedDecoder:
                 raise _framing_error("InvalidRequest", "Unexpected bytes after the final aws-chunked chunk.")
             if self._state == "data":
                 take = min(self._remaining, len(data) - pos)
-                out.append(data[pos : pos + take])
+                self._on_data(data[pos : pos + take], out)
                 pos += take
-                self._remaining -= take
-                if self._remaining == 0:
-                    self._state = "data-end"
                 continue
             line, pos = self._read_line(data, pos)
             if line is not None:
@@ -430,11 +499,35 @@ class AwsChunkedDecoder:
         return out
 
     def finish(self) -> None:
-        """The input ended: fail unless the framing was complete."""
+        """The input ended: fail unless the framing was complete and the size the one declared."""
         if self._state == "trailers" and not self._line and not self.trailers:
-            self._state = "done"  # tolerate clients that stop right after the ``0`` chunk line
+            self._end()  # tolerate clients that stop right after the ``0`` chunk line
         if self._state != "done":
             raise _framing_error("IncompleteBody", "The aws-chunked body ended before its final chunk.")
+        if self._decoded_length is not None and self.decoded != self._decoded_length:
+            raise AwsError(
+                "IncompleteBody",
+                "You did not provide the number of bytes specified by the Content-Length HTTP header",
+                400,
+                fields={
+                    "NumberBytesExpected": str(self._decoded_length),
+                    "NumberBytesProvided": str(self.decoded),
+                },
+            )
+
+    def _on_data(self, piece: bytes, out: list[bytes]) -> None:
+        if self._digest is not None:
+            self._digest.update(piece)
+        allowed = len(piece)
+        if self._decoded_length is not None:
+            allowed = max(0, min(allowed, self._decoded_length - self.decoded))
+        self.decoded += len(piece)
+        out.append(piece if allowed == len(piece) else piece[:allowed])
+        self._remaining -= len(piece)
+        if self._remaining == 0:
+            self._state = "data-end"
+            if self._signer is not None:
+                self._signer.check_chunk(self._chunk_signature, self._digest.hexdigest())
 
     def _read_line(self, data: bytes, pos: int) -> tuple[bytes | None, int]:
         end = data.find(b"\n", pos)
@@ -458,11 +551,19 @@ class AwsChunkedDecoder:
         getattr(self, "_line_" + self._state.replace("-", "_"))(line)
 
     def _line_size(self, line: bytes) -> None:
-        size = line.split(b";", 1)[0].strip()
+        size, _, extensions = line.partition(b";")
+        size = size.strip()
         if not _HEX_SIZE.fullmatch(size):
             raise _framing_error("InvalidRequest", f"Invalid aws-chunked chunk size line {line[:80]!r}.")
         self._remaining = int(size, 16)
         self._state = "data" if self._remaining else "trailers"
+        if self._signer is None:
+            return
+        self._chunk_signature = _chunk_signature(extensions)
+        if self._remaining:
+            self._digest = hashlib.sha256()
+        else:
+            self._signer.check_chunk(self._chunk_signature, EMPTY_SHA256)
 
     def _line_data_end(self, line: bytes) -> None:
         if line:
@@ -471,12 +572,28 @@ class AwsChunkedDecoder:
 
     def _line_trailers(self, line: bytes) -> None:
         if not line:
-            self._state = "done"
+            self._end()
             return
         name, sep, value = line.decode("latin-1").partition(":")
         if not sep or not name.strip():
             raise _framing_error("InvalidRequest", f"Invalid aws-chunked trailer line {line[:80]!r}.")
         self.trailers[name.strip().lower()] = value.strip()
+
+    def _end(self) -> None:
+        """The last line: a signed trailer block must carry a matching ``x-amz-trailer-signature``."""
+        self._state = "done"
+        if self._signer is not None and self._signer.trailer and self.trailers:
+            signed = {k: v for k, v in self.trailers.items() if k != _TRAILER_SIGNATURE}
+            self._signer.check_trailer(self.trailers.get(_TRAILER_SIGNATURE), signed)
+
+
+def _chunk_signature(extensions: bytes) -> str | None:
+    """The ``chunk-signature`` extension of a chunk size line (``;chunk-signature=<hex>``)."""
+    for extension in extensions.split(b";"):
+        name, _, value = extension.partition(b"=")
+        if name.strip() == b"chunk-signature":
+            return value.strip().decode("latin-1")
+    return None
 
 
 def _framing_error(code: str, message: str) -> AwsError:
@@ -484,14 +601,20 @@ def _framing_error(code: str, message: str) -> AwsError:
 
 
 async def decode_aws_chunked(
-    chunks: AsyncIterator[bytes], on_trailers: Callable[[dict[str, str]], None] | None = None
+    chunks: AsyncIterator[bytes],
+    on_trailers: Callable[[dict[str, str]], None] | None = None,
+    *,
+    signer: ChunkSigner | None = None,
+    decoded_length: int | None = None,
 ) -> AsyncIterator[bytes]:
     """Decode an ``aws-chunked`` body as it arrives (see ``AwsChunkedDecoder``); the trailers, with
     lowercase names, go to ``on_trailers`` once the final chunk has been read.
 
-    Chunk signatures (``STREAMING-AWS4-HMAC-SHA256-PAYLOAD``) are not verified.
+    The iterator raises (``SignatureDoesNotMatch``, ``IncompleteBody``, ``InvalidRequest``) instead
+    of ending whenever the body is not exactly what was signed and declared, so a consumer that
+    stores only after a clean end never stores a forged or truncated body.
     """
-    decoder = AwsChunkedDecoder()
+    decoder = AwsChunkedDecoder(signer, decoded_length)
     async for chunk in chunks:
         for piece in decoder.feed(chunk):
             if piece:

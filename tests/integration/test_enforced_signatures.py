@@ -1,9 +1,13 @@
 """Signature enforcement (``FLOTILLA_ENFORCE_SIGV4=1``) through the gateway of a fleet of its own:
 right credentials pass, a wrong secret, an unknown key and an unsigned request get each
-service's own error."""
+service's own error; chunk-signed uploads have every chunk checked."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +15,10 @@ import boto3
 import httpx
 import pytest
 from botocore import UNSIGNED
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from flotilla.fleet import Fleet, free_port
@@ -60,7 +67,7 @@ def _error(call) -> tuple[str, int]:
 def test_right_credentials_pass(strict: Fleet) -> None:
     s3 = _client(strict, "s3")
     s3.create_bucket(Bucket="strict-bucket")
-    s3.put_object(Bucket="strict-bucket", Key="a b/ü+c", Body=b"signed")  # aws-chunked, signed
+    s3.put_object(Bucket="strict-bucket", Key="a b/ü+c", Body=b"signed")  # payload hash signed (http)
     assert s3.get_object(Bucket="strict-bucket", Key="a b/ü+c")["Body"].read() == b"signed"
     url = _client(strict, "sqs").create_queue(QueueName="strict-q")["QueueUrl"]
     _client(strict, "sqs").send_message(QueueUrl=url, MessageBody="x")
@@ -93,3 +100,113 @@ def test_unsigned_requests_are_refused(strict: Fleet) -> None:
     response = httpx.post(f"{strict.url}/", data={"Action": "ListQueues", "Version": "2012-11-05"})
     assert response.status_code == 403
     assert "MissingAuthenticationToken" in response.text
+
+
+# --- chunk-signed aws-chunked uploads ------------------------------------------------------------
+# botocore never sends chunk signatures (over http it signs the whole payload; over https it sends
+# STREAMING-UNSIGNED-PAYLOAD-TRAILER), so these bodies are built by hand as other SDKs (Java v1,
+# Go v1, minio) send them: the head signed by botocore with the streaming mode as its payload hash,
+# each chunk signed here (independently of the server's code; tests/unit/test_sigv4.py checks the
+# server against AWS's documented example).
+
+CHUNK = 64 * 1024
+EMPTY = hashlib.sha256(b"").hexdigest()
+
+
+class _StreamingAuth(S3SigV4Auth):
+    """botocore's S3 signer with the payload hash of a streaming upload."""
+
+    def __init__(self, mode: str) -> None:
+        super().__init__(Credentials(AKID, SECRET), "s3", "us-east-1")
+        self.mode = mode
+
+    def payload(self, request) -> str:
+        return self.mode
+
+
+def _hmac(key: bytes, text: str) -> bytes:
+    return hmac.new(key, text.encode(), hashlib.sha256).digest()
+
+
+def _chunked_put(
+    fleet: Fleet, path: str, data: bytes, mode: str, *, tamper: bool = False, declared: int | None = None
+) -> httpx.Response:
+    """PUT ``data`` as an aws-chunked body in ``mode`` (signed chunks, signed trailer or unsigned trailer)."""
+    crc = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+    headers = {
+        "Content-Encoding": "aws-chunked",
+        "X-Amz-Decoded-Content-Length": str(len(data) if declared is None else declared),
+    }
+    if mode.endswith("TRAILER"):
+        headers["X-Amz-Trailer"] = "x-amz-checksum-crc32"
+    request = AWSRequest(method="PUT", url=f"{fleet.url}{path}", headers=headers)
+    _StreamingAuth(mode).add_auth(request)
+    amz_date = request.headers["X-Amz-Date"]
+    scope = f"{amz_date[:8]}/us-east-1/s3/aws4_request"
+    key = f"AWS4{SECRET}".encode()
+    for part in (amz_date[:8], "us-east-1", "s3", "aws4_request"):
+        key = _hmac(key, part)
+    previous = request.headers["Authorization"].rsplit("Signature=", 1)[1]
+    body = bytearray()
+    pieces = [data[i : i + CHUNK] for i in range(0, len(data), CHUNK)] + [b""]
+    for piece in pieces:
+        extension = ""
+        if mode != "STREAMING-UNSIGNED-PAYLOAD-TRAILER":
+            digest = hashlib.sha256(piece).hexdigest()
+            to_sign = f"AWS4-HMAC-SHA256-PAYLOAD\n{amz_date}\n{scope}\n{previous}\n{EMPTY}\n{digest}"
+            previous = _hmac(key, to_sign).hex()
+            extension = f";chunk-signature={previous}"
+        body += f"{len(piece):x}{extension}\r\n".encode() + piece + (b"\r\n" if piece else b"")
+    if mode.endswith("TRAILER"):
+        trailer = f"x-amz-checksum-crc32:{crc}\n"
+        body += trailer.replace("\n", "\r\n").encode()
+        if mode == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER":
+            digest = hashlib.sha256(trailer.encode()).hexdigest()
+            signature = _hmac(
+                key, f"AWS4-HMAC-SHA256-TRAILER\n{amz_date}\n{scope}\n{previous}\n{digest}"
+            ).hex()
+            body += f"x-amz-trailer-signature:{signature}\r\n".encode()
+    body += b"\r\n"
+    if tamper:
+        body[len(body) // 2] ^= 1
+    return httpx.put(request.url, headers=dict(request.headers), content=bytes(body))
+
+
+MODES = (
+    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+    "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+)
+
+
+@pytest.fixture(scope="module")
+def chunk_bucket(strict: Fleet) -> str:
+    _client(strict, "s3").create_bucket(Bucket="chunk-bucket")
+    return "chunk-bucket"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_chunked_upload_is_verified_and_stored(strict: Fleet, chunk_bucket: str, mode: str) -> None:
+    data = bytes(range(256)) * 1000  # 256000 bytes: three full chunks and a short one
+    response = _chunked_put(strict, f"/{chunk_bucket}/{mode}", data, mode)
+    assert response.status_code == 200, response.text
+    got = _client(strict, "s3").get_object(Bucket=chunk_bucket, Key=mode)
+    assert got["Body"].read() == data
+
+
+@pytest.mark.parametrize("mode", MODES[:2])
+def test_tampered_chunk_is_refused_and_nothing_is_stored(strict: Fleet, chunk_bucket: str, mode: str) -> None:
+    key = f"tampered-{mode}"
+    response = _chunked_put(strict, f"/{chunk_bucket}/{key}", b"x" * 200_000, mode, tamper=True)
+    assert response.status_code == 403
+    assert "<Code>SignatureDoesNotMatch</Code>" in response.text
+    assert _error(lambda: _client(strict, "s3").head_object(Bucket=chunk_bucket, Key=key)) == ("404", 404)
+
+
+@pytest.mark.parametrize("declared", [100, 300_000])
+def test_decoded_length_mismatch_is_incomplete_body(strict: Fleet, chunk_bucket: str, declared: int) -> None:
+    response = _chunked_put(strict, f"/{chunk_bucket}/short", b"y" * 200_000, MODES[0], declared=declared)
+    assert response.status_code == 400
+    assert "<Code>IncompleteBody</Code>" in response.text
+    assert f"<NumberBytesExpected>{declared}</NumberBytesExpected>" in response.text
+    assert _error(lambda: _client(strict, "s3").head_object(Bucket=chunk_bucket, Key="short")) == ("404", 404)

@@ -91,8 +91,10 @@ def echo(logs: Path) -> Iterator[Server]:
     _stop(server)
 
 
-def _gateway(logs: Path, name: str, upstreams: dict[str, str]) -> Iterator[Server]:
-    env = {f"FLOTILLA_UPSTREAM_{svc.upper()}": url for svc, url in upstreams.items()}
+def _gateway(
+    logs: Path, name: str, upstreams: dict[str, str], extra: dict[str, str] | None = None
+) -> Iterator[Server]:
+    env = {f"FLOTILLA_UPSTREAM_{svc.upper()}": url for svc, url in upstreams.items()} | (extra or {})
     for svc in SERVICES:
         env.setdefault(f"FLOTILLA_UPSTREAM_{svc.upper()}", "")
     server = _start("gateway.app:app_from_env", env, logs / f"{name}.log", "/_flotilla/ping")
@@ -113,7 +115,7 @@ UNRESOLVABLE = "http://flotilla-profile-off.invalid:4566"
 def partial(logs: Path, echo: Server) -> Iterator[Server]:
     # rds points at a host name that never resolves: in compose, a service whose profile is off
     upstreams = {"s3": echo.url, "sqs": f"http://127.0.0.1:{free_port()}", "rds": UNRESOLVABLE}
-    yield from _gateway(logs, "partial", upstreams)
+    yield from _gateway(logs, "partial", upstreams, {"FLOTILLA_GATEWAY_UPSTREAM_TIMEOUT_S3": "1"})
 
 
 @pytest.fixture
@@ -318,6 +320,21 @@ def test_down_upstream_is_a_fast_503(partial: Server, json_protocol: bool) -> No
         assert "'sqs' is unavailable" in response.json()["message"]
     else:
         assert "<Code>ServiceUnavailable</Code>" in response.text
+
+
+def test_silent_upstream_is_a_504_and_the_gateway_carries_on(partial: Server) -> None:
+    """s3 of ``partial`` may stay silent 1 s (FLOTILLA_GATEWAY_UPSTREAM_TIMEOUT_S3): a 5 s wait is cut,
+    a 0.3 s one is not, and the abandoned connection is never reused for the next request."""
+    with httpx.Client(base_url=partial.url, timeout=10.0) as c:
+        started = time.monotonic()
+        response = c.get("/sleep/5")
+        elapsed = time.monotonic() - started
+        assert 1.0 <= elapsed < 3.0
+        assert response.status_code == 504
+        assert "<Code>GatewayTimeout</Code>" in response.text
+        assert "did not answer in time" in response.text
+        assert c.get("/sleep/0.3").status_code == 200
+        assert c.get("/small").content == b"x" * 100
 
 
 # ---- health --------------------------------------------------------------------------------------

@@ -254,7 +254,7 @@ def test_same_port_everywhere():
         assert re.findall(r"containerPort: (\d+)", template(name)) == [str(PORT)]
     assert values()["gateway"]["service"]["port"] == PORT
     assert compose_default(compose()["gateway"]["ports"][0]).endswith(f":{PORT}")
-    upstreams = compose_env("gateway")
+    upstreams = {k: v for k, v in compose_env("gateway").items() if k.startswith("FLOTILLA_UPSTREAM_")}
     assert upstreams == {f"FLOTILLA_UPSTREAM_{n.upper()}": f"http://{n}:{PORT}" for n in values()["services"]}
     assert f'printf "http://%s:{PORT}"' in template("gateway.yaml")
 
@@ -276,7 +276,11 @@ def test_gateway_gets_an_upstream_for_enabled_services_only():
     block = re.search(r"range \$name, \$svc := \.Values\.services.*?if \$svc\.enabled(.*?)end", gateway, re.S)
     assert block is not None
     assert "- name: FLOTILLA_UPSTREAM_{{ upper $name }}" in block.group(1)
-    assert set(compose_env("gateway")) == {f"FLOTILLA_UPSTREAM_{n.upper()}" for n in GATEWAY_SERVICES}
+    names = set(compose_env("gateway"))
+    upstreams = {n for n in names if n.startswith("FLOTILLA_UPSTREAM_")}
+    assert upstreams == {f"FLOTILLA_UPSTREAM_{n.upper()}" for n in GATEWAY_SERVICES}
+    # the gateway's own options (gateway.env in the chart)
+    assert all(n.startswith("FLOTILLA_GATEWAY_") for n in names - upstreams), names - upstreams
 
 
 def test_same_probe_paths_as_compose():

@@ -513,3 +513,188 @@ def test_real_client_requests_verify(service, operation, params):
     req.body = req.body + b"!" if req.body else b"!"
     if req.headers.get("x-amz-content-sha256") is None:
         assert_mismatch(req)
+
+
+# --- chunk signatures: AWS's documented examples -----------------------------------------------
+# "Signature Calculations for the Authorization Header: Transferring Payload in Multiple Chunks" and
+# "... Including Trailing Headers" (S3 API reference): 66560 bytes of "a" in chunks of 65536, 1024, 0.
+
+DOC_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+DOC_NOW = datetime(2013, 5, 24, 0, 5, tzinfo=UTC)
+DOC_CHUNKS = (b"a" * 65536, b"a" * 1024, b"")
+DOC_SEED = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9"
+DOC_SIGNATURES = (
+    "ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648",
+    "0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497",
+    "b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9",
+)
+DOC_TRAILER_SEED = "106e2a8a18243abcf37539882f36619c00e2dfc72633413f02d3b74544bfeb8e"
+DOC_TRAILER_SIGNATURES = (
+    "b474d8862b1487a5145d686f57f013e54db672cee1c953b3010fb58501ef5aa2",
+    "1c1344b170168f8e65b41376b44b20fe354e373826ccbbe2c1d40a8cae51e5c7",
+    "2ca2aba2005185cf7159c6277faf83795951dd77a3a99e6e65d5c9f85863f992",
+)
+DOC_TRAILER = "x-amz-checksum-crc32c:sOO8/Q==\r\nx-amz-trailer-signature:d81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435\r\n"
+
+
+def doc_request(seed: str = DOC_SEED, mode: str = sigv4.STREAMING_PAYLOAD) -> HttpRequest:
+    headers = [
+        ("Host", "s3.amazonaws.com"),
+        ("x-amz-date", "20130524T000000Z"),
+        ("x-amz-storage-class", "REDUCED_REDUNDANCY"),
+        (
+            "Authorization",
+            "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders="
+            "content-encoding;content-length;host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length;"
+            f"x-amz-storage-class,Signature={seed}",
+        ),
+        ("x-amz-content-sha256", mode),
+        ("Content-Encoding", "aws-chunked"),
+        ("x-amz-decoded-content-length", "66560"),
+        ("Content-Length", "66824"),
+    ]
+    return HttpRequest.from_url_parts("PUT", "/examplebucket/chunkObject.txt", "", headers)
+
+
+def doc_body(signatures=DOC_SIGNATURES, chunks_=DOC_CHUNKS, trailer: str = "") -> bytes:
+    framed = [
+        f"{len(data):x};chunk-signature={sig}\r\n".encode() + data + (b"\r\n" if data else b"")
+        for data, sig in zip(chunks_, signatures, strict=True)
+    ]
+    return b"".join(framed) + trailer.encode() + b"\r\n"
+
+
+def doc_signer(seed: str = DOC_SEED, mode: str = sigv4.STREAMING_PAYLOAD) -> sigv4.ChunkSigner:
+    req = doc_request(seed, mode)
+    scope = sigv4.parse_credentials(req.headers, req.query)
+    assert scope is not None
+    signer = sigv4.chunk_signer(req.headers, scope, DOC_SECRET)
+    assert signer is not None
+    return signer
+
+
+def decode_signed(
+    body: bytes, signer: sigv4.ChunkSigner | None, piece: int = 4096, decoded_length: int | None = None
+) -> tuple[bytes, dict[str, str]]:
+    seen: dict[str, str] = {}
+
+    async def run() -> bytes:
+        pieces = [body[i : i + piece] for i in range(0, len(body), piece)]
+        stream = sigv4.decode_aws_chunked(
+            chunks(pieces), on_trailers=seen.update, signer=signer, decoded_length=decoded_length
+        )
+        return b"".join([c async for c in stream])
+
+    return asyncio.run(run()), seen
+
+
+def test_doc_seed_signature_verifies():
+    req = doc_request()
+    scope = sigv4.parse_credentials(req.headers, req.query)
+    assert scope is not None
+    sigv4.verify(req, scope, DOC_SECRET, now=DOC_NOW)
+
+
+@pytest.mark.parametrize("piece", [1 << 20, 4096, 997, 64])
+def test_doc_chunk_signatures_verify(piece):
+    data, trailers = decode_signed(doc_body(), doc_signer(), piece, decoded_length=66560)
+    assert data == b"a" * 66560
+    assert trailers == {}
+
+
+def test_doc_signed_trailer_verifies():
+    body = doc_body(DOC_TRAILER_SIGNATURES, trailer=DOC_TRAILER)
+    data, trailers = decode_signed(body, doc_signer(DOC_TRAILER_SEED, sigv4.STREAMING_PAYLOAD_TRAILER))
+    assert data == b"a" * 66560
+    assert trailers["x-amz-checksum-crc32c"] == "sOO8/Q=="
+
+
+def _mismatch(body: bytes, signer: sigv4.ChunkSigner, piece: int = 4096) -> list[bytes]:
+    """Decode a body that must fail; returns what was passed on before the failure."""
+    passed: list[bytes] = []
+
+    async def run() -> None:
+        pieces = [body[i : i + piece] for i in range(0, len(body), piece)]
+        async for data in sigv4.decode_aws_chunked(chunks(pieces), signer=signer):
+            passed.append(data)
+
+    with pytest.raises(AwsError) as err:
+        asyncio.run(run())
+    assert (err.value.code, err.value.status) == ("SignatureDoesNotMatch", 403)
+    return passed
+
+
+def test_tampered_chunk_data_fails_at_the_end_of_that_chunk():
+    body = bytearray(doc_body())
+    body[len(body) - 600] = ord("b")  # inside the second chunk
+    first = doc_body()[: doc_body().index(b"400;")]  # the first chunk, framed
+    passed = _mismatch(bytes(body), doc_signer(), piece=len(first))
+    assert (
+        b"".join(passed) == b"a" * 65536
+    )  # the second chunk arrived whole and failed before it was passed on
+
+
+@pytest.mark.parametrize(
+    "signatures",
+    [
+        (DOC_SIGNATURES[1], DOC_SIGNATURES[0], DOC_SIGNATURES[2]),  # reordered
+        (*DOC_SIGNATURES[:2], "0" * 64),  # final 0-byte chunk
+        (DOC_SIGNATURES[0], DOC_SIGNATURES[1].upper()[:-1], DOC_SIGNATURES[2]),
+    ],
+    ids=["reordered", "final-chunk", "truncated"],
+)
+def test_bad_chunk_signatures_are_refused(signatures):
+    _mismatch(doc_body(signatures), doc_signer())
+
+
+def test_missing_chunk_signature_is_refused():
+    body = doc_body().replace(f";chunk-signature={DOC_SIGNATURES[1]}".encode(), b"")
+    _mismatch(body, doc_signer())
+
+
+def test_wrong_seed_breaks_the_chain():
+    _mismatch(doc_body(), doc_signer(DOC_TRAILER_SEED))
+
+
+@pytest.mark.parametrize(
+    "trailer",
+    [
+        DOC_TRAILER.replace("sOO8/Q==", "AAAAAA=="),
+        DOC_TRAILER.split("\r\n")[0] + "\r\n",  # no trailer signature
+        DOC_TRAILER.replace("d81f", "d82f"),
+    ],
+    ids=["value", "missing", "signature"],
+)
+def test_bad_signed_trailers_are_refused(trailer):
+    body = doc_body(DOC_TRAILER_SIGNATURES, trailer=trailer)
+    _mismatch(body, doc_signer(DOC_TRAILER_SEED, sigv4.STREAMING_PAYLOAD_TRAILER))
+
+
+@pytest.mark.parametrize(
+    "mode", [sigv4.STREAMING_UNSIGNED_TRAILER, sigv4.UNSIGNED_PAYLOAD, sigv4.EMPTY_SHA256]
+)
+def test_no_chunk_signer_without_signed_chunks(mode):
+    req = doc_request(mode=mode)
+    scope = sigv4.parse_credentials(req.headers, req.query)
+    assert scope is not None
+    assert sigv4.chunk_signer(req.headers, scope, DOC_SECRET) is None
+
+
+@pytest.mark.parametrize(("declared", "sent"), [(5, 11), (20, 11)])
+def test_decoded_length_must_match(declared, sent):
+    passed: list[bytes] = []
+
+    async def run() -> None:
+        stream = sigv4.decode_aws_chunked(chunks([TRAILER_BODY]), decoded_length=declared)
+        async for data in stream:
+            passed.append(data)
+
+    with pytest.raises(AwsError) as err:
+        asyncio.run(run())
+    assert (err.value.code, err.value.status) == ("IncompleteBody", 400)
+    assert err.value.fields == {"NumberBytesExpected": str(declared), "NumberBytesProvided": str(sent)}
+    assert sum(map(len, passed)) == min(declared, sent)  # nothing beyond the declared size is passed on
+
+
+def test_decoded_length_that_matches_passes():
+    assert decode_signed(TRAILER_BODY, None, 3, decoded_length=11)[0] == b"hello world"

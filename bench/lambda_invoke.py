@@ -8,6 +8,10 @@
   deciding to start an environment to its runtime process or container started: code extracted,
   Runtime API listening; not the runtime's own start-up); those are parsed from the Lambda log
   and shown beside it, as the service's share.
+- **docker**: on a Lambda-only fleet with the docker executor (when an engine has the runtime image):
+  the same cold starts, then the warm invoke of an echo function in its container (p50/p99), which
+  shows what a warm invoke costs over ``local`` (``LogType`` is not asked for, so the service does not
+  wait for the container's log stream to go quiet).
 - **burst**: ``threads`` threads released together by a barrier, each making one invoke (one
   client shared, ``max_pool_connections`` = threads) of a handler that sleeps 100 ms and returns
   its pid and hostname; errors, wall time and the environments that answered are counted. The
@@ -151,6 +155,20 @@ def measure_cold(endpoint: str, prefix: str, count: int, log: Path | None, runti
         out["error"] = f"{type(err).__name__}: {err}"[:300]
     out["invoke"] = summary(firsts)
     out["service"] = summary([ms / 1000 for ms in cold_start_ms(read_log(log), names)])
+    return out
+
+
+def measure_docker(endpoint: str, prefix: str, count: int, log: Path | None, rounds: int) -> dict:
+    """The docker executor: ``measure_cold``'s cold starts, plus ``warm`` (``measure_warm`` of an echo
+    function in its container)."""
+    out = measure_cold(endpoint, prefix, count, log)
+    name = f"{prefix}-echo"
+    try:
+        create_function(make_client(endpoint), name, ECHO)
+    except Exception as err:  # noqa: BLE001 - reported in the table
+        out["warm"] = {"error": f"{type(err).__name__}: {err}"[:300]}
+        return out
+    out["warm"] = measure_warm(endpoint, name, rounds)
     return out
 
 

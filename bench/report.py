@@ -361,7 +361,16 @@ def _lambda_tables(lam: dict[str, Any], notes: list[str]) -> str:
     rounds = lam.get("settings", {}).get("rounds")
     head = f"{'Lambda warm invoke (echo)':<30}{'n':>5}{'call p50':>10}{'p99':>9}{'max':>9}{'HTTP p50':>10}{'p99':>9}"
     lines = [head, "-" * len(head)]
-    for target, res in lam.get("warm", {}).items():
+    warm = dict(lam.get("warm", {}))
+    docker = lam.get("cold_docker") or {}
+    if docker.get("warm"):
+        warm["docker executor, direct"] = docker["warm"]
+    elif docker.get("skipped"):
+        warm["docker executor, direct"] = {"skipped": docker["skipped"]}
+    for target, res in warm.items():
+        if res.get("skipped"):
+            lines.append(f"{target:<30}skipped: {res['skipped']}")
+            continue
         if res.get("error"):
             lines.append(f"{target:<30}{'ERROR' + _note(notes, f'lambda warm {target}: ' + res['error']):>5}")
             continue

@@ -174,8 +174,12 @@ def run_lambda(args: argparse.Namespace, targets: list[Target], workdir: Path) -
             return {"skipped": missing}
         try:
             with docker_lambda(workdir / "docker-lambda") as fleet:
-                return lambda_invoke.measure_cold(
-                    fleet.url("lambda"), "bench-docker", args.lambda_cold, fleet.logs.get("lambda")
+                return lambda_invoke.measure_docker(
+                    fleet.url("lambda"),
+                    "bench-docker",
+                    args.lambda_cold,
+                    fleet.logs.get("lambda"),
+                    args.lambda_rounds,
                 )
         except Exception as err:  # noqa: BLE001
             return {"error": f"docker fleet: {type(err).__name__}: {err}"[:600]}

@@ -14,6 +14,8 @@ shows a readable error instead of a parse failure:
   fail immediately, and connecting is bounded by ``connect_timeout``)
 - the upstream stays silent too long         -> 504 ``GatewayTimeout`` (``Upstream.timeout``: no response
   head, or a request body it stops taking, for that many seconds; see gateway/config.py)
+- the *client* stops sending its body        -> 400 ``RequestTimeout`` and the connection closed
+  (``client_body_timeout``: a ``Content-Length`` longer than what is sent, S3's answer after 20 s)
 
 Own endpoints: ``GET /_flotilla/ping`` (liveness, touches nothing), ``GET /_flotilla/health`` and
 ``GET|HEAD /_localstack/health`` (LocalStack's shape, so tools that wait on LocalStack wait on us).
@@ -25,7 +27,18 @@ import asyncio
 import json
 
 from .config import SERVICES, GatewayConfig, Upstream
-from .proxy import Proxy, Receive, RequestBody, Scope, Send, UpstreamError, send_error
+from .proxy import (
+    REQUEST_TIMEOUT_MESSAGE,
+    ClientTimeout,
+    IdleWatch,
+    Proxy,
+    Receive,
+    RequestBody,
+    Scope,
+    Send,
+    UpstreamError,
+    send_error,
+)
 from .routing import NEED_BODY, Route, RoutingError, route
 
 HEALTH_PATHS = frozenset({"/_flotilla/health", "/_localstack/health"})
@@ -58,6 +71,19 @@ class Gateway:
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["path"].startswith("/_") and await self.own_endpoint(scope, send):
             return
+        watch = IdleWatch(self.config.client_body_timeout)
+        try:
+            await self.relay(scope, receive, send, watch)
+        except ClientTimeout:  # before any response started: the body is what we were waiting for
+            json_style = _json_style(scope["headers"])
+            await send_error(
+                send, 400, "RequestTimeout", REQUEST_TIMEOUT_MESSAGE, json_style=json_style, close=True
+            )
+        finally:
+            watch.stop()
+
+    async def relay(self, scope: Scope, receive: Receive, send: Send, watch: IdleWatch) -> None:
+        """Route the request and forward it (or answer for a service that cannot take it)."""
         headers = scope["headers"]
         args = (
             scope["method"],
@@ -70,7 +96,7 @@ class Gateway:
         try:
             decided = route(*args)
             if decided is NEED_BODY:
-                peeked = await self.peek_form(receive)
+                peeked = await self.peek_form(receive, watch)
                 if peeked is None:
                     return  # the client left
                 prefix, more = peeked
@@ -86,7 +112,7 @@ class Gateway:
             return
         try:
             await self.proxy.forward(
-                scope, receive, send, upstream, decided, RequestBody(receive, headers, prefix, more)
+                scope, receive, send, upstream, decided, RequestBody(receive, headers, prefix, more, watch)
             )
         except UpstreamError as err:
             if err.disabled:
@@ -110,12 +136,12 @@ class Gateway:
         route_header = self.proxy.route_header(decided)
         await send_error(send, status, code, message, json_style=json_style, route=route_header)
 
-    async def peek_form(self, receive: Receive) -> tuple[list[bytes], bool] | None:
+    async def peek_form(self, receive: Receive, watch: IdleWatch) -> tuple[list[bytes], bool] | None:
         """Read up to form_peek_limit bytes of a urlencoded body for the router; the proxy replays them."""
         chunks: list[bytes] = []
         size, more = 0, True
         while more and size < self.config.form_peek_limit:
-            message = await receive()
+            message = await watch.receive(receive)
             if message["type"] == "http.disconnect":
                 return None
             chunk = message.get("body", b"")

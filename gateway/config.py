@@ -13,6 +13,7 @@ for it (a Flotilla service, or any other implementation a user points it at).
 | `FLOTILLA_GATEWAY_POOL_SIZE` | `64` | idle connections kept per upstream |
 | `FLOTILLA_GATEWAY_UPSTREAM_TIMEOUT` | `120` | seconds of upstream silence (no response head; no body bytes; a request body not taken) before a 504 `GatewayTimeout` or, once the response has started, a cut connection; Lambda waits at least `960`; `0` = forever |
 | `FLOTILLA_GATEWAY_UPSTREAM_TIMEOUT_<SERVICE>` | unset | the same for one service (`..._LAMBDA=1800`) |
+| `FLOTILLA_GATEWAY_CLIENT_BODY_TIMEOUT` | `20` | seconds a client may stay silent in the middle of its request body before a 400 `RequestTimeout` (S3's answer and delay); `0` = forever |
 
 Why these upstream timeouts: a hung service must not hang its clients forever, yet no healthy call
 may be cut. 120 s is six times SQS's longest poll (20 s) and far above any control-plane call; a
@@ -79,6 +80,7 @@ class GatewayConfig:
     form_peek_limit: int = 1 << 20
     idle_timeout: float = 4.0
     pool_size: int = 64
+    client_body_timeout: float | None = 20.0
     version: str = field(default_factory=_version)
 
     @classmethod
@@ -113,6 +115,7 @@ class GatewayConfig:
             form_peek_limit=int(env.get("FLOTILLA_GATEWAY_FORM_PEEK_LIMIT", str(1 << 20))),
             idle_timeout=float(env.get("FLOTILLA_GATEWAY_IDLE_TIMEOUT", "4")),
             pool_size=int(env.get("FLOTILLA_GATEWAY_POOL_SIZE", "64")),
+            client_body_timeout=_seconds(env.get("FLOTILLA_GATEWAY_CLIENT_BODY_TIMEOUT", "20")),
         )
 
     def upstream(self, service: str) -> Upstream | None:

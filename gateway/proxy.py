@@ -86,6 +86,71 @@ class ClientGone(Exception):
     """The client disconnected; nothing more to send it."""
 
 
+class ClientTimeout(Exception):
+    """The client stopped sending its request body (see ``IdleWatch``): S3's ``RequestTimeout``."""
+
+
+REQUEST_TIMEOUT_MESSAGE = (
+    "Your socket connection to the server was not read from or written to within the timeout period. "
+    "Idle connections will be closed."
+)
+
+
+class IdleWatch:
+    """Bounds how long a request waits on its *client* for more body bytes (``limit`` seconds).
+
+    A client that declares a ``Content-Length`` it never sends (or stalls a chunked body) would
+    otherwise hold the request, and the upstream connection it is being forwarded on, forever:
+    uvicorn has no request-body timeout. S3 answers such a socket ``RequestTimeout`` after about
+    20 s of silence. It bounds silence, not duration: a slow upload that keeps moving is never cut.
+
+    One timer per request, armed at the first wait and re-armed by itself (cheaper than a timeout
+    per ``receive``): when it finds the task waiting in ``receive`` for ``limit`` seconds it cancels
+    the wait, which ``receive`` turns into ``ClientTimeout``.
+    """
+
+    __slots__ = ("limit", "since", "fired", "_task", "_timer")
+
+    def __init__(self, limit: float | None) -> None:
+        self.limit = limit
+        self.since: float | None = None  # when the current wait began; None when not waiting
+        self.fired = False
+        self._task: asyncio.Task | None = None
+        self._timer: asyncio.TimerHandle | None = None
+
+    async def receive(self, receive: Receive) -> MutableMapping[str, Any]:
+        if self.limit is None:
+            return await receive()
+        loop = asyncio.get_running_loop()
+        self.since = loop.time()
+        if self._timer is None and not self.fired:
+            self._task = asyncio.current_task()
+            self._timer = loop.call_later(self.limit, self._check)
+        try:
+            return await receive()
+        except asyncio.CancelledError:
+            if self.fired and self._task is not None and self._task.uncancel() == 0:
+                raise ClientTimeout from None
+            raise
+        finally:
+            self.since = None
+
+    def _check(self) -> None:
+        assert self.limit is not None and self._task is not None
+        loop = asyncio.get_running_loop()
+        waited = loop.time() - self.since if self.since is not None else 0.0
+        if waited >= self.limit:
+            self._timer, self.fired = None, True
+            self._task.cancel()
+        else:
+            self._timer = loop.call_later(self.limit - waited, self._check)
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
 # ---- connections -------------------------------------------------------------------------------
 
 
@@ -179,12 +244,18 @@ class RequestBody:
     stays under REPLAY_LIMIT so that a request whose pooled connection was stale can be sent again.
     """
 
-    __slots__ = ("receive", "present", "chunked", "more", "kept", "replayable")
+    __slots__ = ("receive", "watch", "present", "chunked", "more", "kept", "replayable")
 
     def __init__(
-        self, receive: Receive, headers: Headers, prefix: list[bytes] | None = None, more: bool = True
+        self,
+        receive: Receive,
+        headers: Headers,
+        prefix: list[bytes] | None = None,
+        more: bool = True,
+        watch: IdleWatch | None = None,
     ):
         self.receive = receive
+        self.watch = watch or IdleWatch(None)
         self.chunked = False
         self.present = False
         for name, value in headers:
@@ -202,7 +273,7 @@ class RequestBody:
             yield chunk
         size = sum(map(len, self.kept))
         while self.more:
-            message = await self.receive()
+            message = await self.watch.receive(self.receive)
             if message["type"] == "http.disconnect":
                 raise ClientGone
             chunk = message.get("body", b"")
@@ -565,7 +636,10 @@ async def send_error(
     *,
     json_style: bool,
     route: tuple[bytes, bytes] | None = None,
+    close: bool = False,
 ) -> None:
+    """An AWS-shaped error; ``close`` ends the client's connection after it (uvicorn honours the
+    response's ``connection: close``), needed when the request's body was not read to its end."""
     request_id = str(uuid.uuid4())
     content_type, body = error_body(
         code, message, request_id, json_style, "Sender" if status < 500 else "Receiver"
@@ -579,5 +653,7 @@ async def send_error(
     ]
     if route:
         headers.append(route)
+    if close:
+        headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -34,7 +34,15 @@ from fastapi import FastAPI
 
 from shared import logs
 from shared.aws import sigv4
-from shared.aws.errors import AwsError, auth_error, internal_error, not_implemented
+from shared.aws.errors import (
+    AwsError,
+    auth_error,
+    header_section_too_large,
+    internal_error,
+    invalid_payload_hash,
+    not_implemented,
+    payload_hash_mismatch,
+)
 from shared.aws.http import Headers, HttpRequest, HttpResponse
 from shared.aws.models import service_model
 from shared.aws.protocol import RequestParser, ResponseSerializer, create_parser, create_serializer
@@ -81,6 +89,10 @@ class ServiceSpec:
     ``ctx.access_key`` is None) when signatures are enforced: they are not refused as unsigned
     but left for ``authorize`` to decide (S3 serves what a bucket policy opens to everyone).
     Requests with credentials are verified as always.
+
+    ``max_header_bytes`` refuses a request whose header section (each header as ``name: value\r\n``)
+    is larger, before anything else is looked at: S3 allows 8 KB (``RequestHeaderSectionTooLarge``).
+    None (the default): no limit beyond the HTTP server's.
     """
 
     name: str
@@ -93,6 +105,7 @@ class ServiceSpec:
     sigv2: LegacyVerifier | None = None
     respond: ResponseHook | None = None
     authorize: Authorizer | None = None
+    max_header_bytes: int | None = None
 
 
 @dataclass
@@ -237,16 +250,19 @@ class Dispatcher:
             state=self.holder["state"],
         )
         try:
+            if self.spec.max_header_bytes is not None:
+                _check_header_size(scope["headers"], self.spec.max_header_bytes)
             _identify(ctx, req, self.settings)
+            payload = _payload_check(self.spec.name, sent.headers)
             unmodelled = self.spec.unmodelled(req) if self.spec.unmodelled is not None else None
             if unmodelled is None:
                 enforce = self.settings.enforce_sigv4 and not self._anonymous_allowed(req)
                 signer = _chunk_signer(sent, self.settings) if enforce else None
                 if ep.protocol.startswith("rest"):
                     op = ep.parser.operation_for(req)  # from method, path and query: may stream the body
-                    await _load_body(req, op.has_streaming_input, receive, ctx, signer)
-                else:
-                    await _load_body(req, False, receive, ctx, signer)  # the operation is named in the body
+                    await _load_body(req, op.has_streaming_input, receive, ctx, signer, payload)
+                else:  # the operation is named in the body
+                    await _load_body(req, False, receive, ctx, signer, payload)
                     op = ep.parser.operation_for(req)
                 ctx.operation = op.name
                 if enforce:
@@ -254,12 +270,17 @@ class Dispatcher:
                     checked = dataclasses.replace(req, path=sent.path, headers=sent.headers, host=sent.host)
                     _verify(checked, self.settings, self.spec.sigv2)
                     req.stream = checked.stream  # a streamed body is checked as it is read
+                if payload is not None:
+                    payload.check()  # a body read whole; a streamed one is checked at its end
                 params = ep.parser.parse(op, req)
                 if self.spec.authorize is not None:
+                    ctx.request = req  # conditions read headers (aws:SourceIp, aws:SecureTransport)
                     self.spec.authorize(ctx, op.name, params, self.settings)
             else:
                 ctx.operation = unmodelled
                 req.stream = _receive_chunks(receive)
+                if payload is not None:
+                    req.stream = payload.wrap(req.stream, check_at_end=True)
                 params = {"Credentials": self.settings.credentials if self.settings.enforce_sigv4 else None}
             handler = self.spec.handlers.get(ctx.operation)
             if handler is None:
@@ -355,6 +376,32 @@ def _verify(req: HttpRequest, settings: Settings, sigv2: LegacyVerifier | None =
         raise auth_error(settings.service, "mismatch", err.message) from None
 
 
+def _check_header_size(headers: list[tuple[bytes, bytes]], limit: int) -> None:
+    """Refuse a header section over ``limit`` bytes, counted as sent: ``name: value\r\n`` per header."""
+    size = 4 * len(headers)
+    for name, value in headers:
+        size += len(name) + len(value)
+    if size > limit:
+        raise header_section_too_large(limit)
+
+
+def _payload_check(service: str, headers: Headers) -> sigv4.PayloadCheck | None:
+    """The check of the body against a SHA-256 digest declared in ``x-amz-content-sha256``, run
+    whether signatures are enforced or not: a wrong digest fails on AWS whatever the credentials
+    (S3 names it; elsewhere it breaks the signature). None when no digest is declared (no header,
+    ``UNSIGNED-PAYLOAD``, ``STREAMING-*``). A value that is neither is S3's ``InvalidArgument``;
+    other services ignore it (only their signature reads it)."""
+    value = (headers.get("x-amz-content-sha256") or "").strip()
+    if not value or value in sigv4.PAYLOAD_MODES:
+        return None
+    if not sigv4.is_sha256_hex(value):
+        error = invalid_payload_hash(service, value)
+        if error is not None:
+            raise error
+        return None
+    return sigv4.PayloadCheck(value, lambda computed: payload_hash_mismatch(service, value, computed))
+
+
 def _chunk_signer(req: HttpRequest, settings: Settings) -> sigv4.ChunkSigner | None:
     """The chunk-signature chain of a chunk-signed ``aws-chunked`` body, built before the body is
     read (a non-streaming body is read before ``_verify`` runs). None when the body carries no
@@ -397,8 +444,12 @@ async def _load_body(
     receive: Callable,
     ctx: RequestContext,
     signer: sigv4.ChunkSigner | None = None,
+    payload: sigv4.PayloadCheck | None = None,
 ) -> None:
     """Stream the body of streaming operations; read (bounded) the body of all others.
+
+    With ``payload`` the raw body (still framed) is hashed on the way: a streamed body raises at
+    its end on a digest mismatch, a read one is left for the caller to ``check`` after the signature.
 
     An ``aws-chunked`` body is decoded on the way, its size checked against
     ``x-amz-decoded-content-length`` and, with ``signer``, its chunk signatures checked: a bad
@@ -406,6 +457,8 @@ async def _load_body(
     end) stores nothing, and the error is still answered because no response has started.
     """
     chunks: AsyncIterator[bytes] = _receive_chunks(receive)
+    if payload is not None:
+        chunks = payload.wrap(chunks, check_at_end=streaming)
     if _is_aws_chunked(req.headers):
         trailers: dict[str, str] = ctx.extra.setdefault("trailers", {})
         chunks = sigv4.decode_aws_chunked(

@@ -30,12 +30,14 @@ Destinations: an SQS queue gets AWS's invocation record (``{"version": "1.0", "t
 "requestPayload", "responseContext": {"statusCode", "executedVersion", "functionError"},
 "responsePayload"}``; ``condition`` is ``Success``, ``RetriesExhausted`` or ``EventAgeExceeded``, the
 last without a response) through the bus topic ``sqs.deliver``; a Lambda function gets that record
-as the payload of another ``lambda.invoke`` event. A dead-letter SQS queue gets the original payload
+as the payload of another ``lambda.invoke`` event; an S3 bucket (on failure only, as AWS allows) gets
+it as a JSON object ``aws/lambda/async/<function name>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<uuid>`` (AWS's
+key), written with ``PutObject`` through the fleet as the function's account. A dead-letter SQS queue gets the original payload
 as the body with the message attributes ``RequestID``, ``ErrorCode`` and ``ErrorMessage`` (the
 function's ``errorMessage``, at most 1 KB). ``ErrorCode`` is, as AWS documents it, the 3-digit HTTP
 status of the last attempt: ``200`` after a function error (Invoke answers function errors with 200
 and ``X-Amz-Function-Error``), ``429`` for an event that aged out while throttled. SNS topics and EventBridge
-buses are not delivered to (logged as such): Flotilla has neither service.
+buses are accepted but not delivered to (a warning names the destination): Flotilla has neither service.
 
 Delays never block the subscription, and survive a restart:
 
@@ -62,6 +64,9 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
+from shared.aws.client import AwsCallError, AwsClient
 from shared.aws.errors import AwsError
 from shared.bus import BODY, MAXLEN, Subscription
 from shared.context import RequestContext
@@ -135,6 +140,12 @@ def timestamp() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+def s3_record_key(function_name: str, when: datetime, unique: str) -> str:
+    """AWS's key of an invocation record in an S3 destination:
+    ``aws/lambda/async/<function-name>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<uuid>``."""
+    return f"aws/lambda/async/{function_name}/{when:%Y/%m/%d}/{when:%Y-%m-%dT%H.%M.%S}-{unique}"
+
+
 def _json_or_text(payload: bytes | str) -> Any:
     try:
         return json.loads(payload)
@@ -162,6 +173,9 @@ class AsyncInvocations:
         self.delayed_key = f"{self.bus.namespace}:lambda:async:delayed"
         self.running_key = f"{self.bus.namespace}:lambda:async:running:{self.consumer}"
         self._move = self.bus.redis.register_script(_MOVE)
+        settings = store.settings
+        url = settings.gateway_url if settings is not None else store.external_url
+        self.client = AwsClient(url, settings.credentials if settings is not None else None)
         self._tasks: set[asyncio.Task] = set()
         self._subscription: Subscription | None = None
 
@@ -182,6 +196,7 @@ class AsyncInvocations:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.client.close()
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
@@ -284,18 +299,33 @@ class AsyncInvocations:
     # -- sending outcomes on -----------------------------------------------------------------
 
     async def send_record(self, destination: str, record: dict[str, Any]) -> None:
-        """An invocation record to a destination: SQS and Lambda are delivered, others logged."""
+        """An invocation record to a destination: SQS, Lambda and S3 are delivered, SNS/EventBridge logged."""
         service = destination.split(":")[2] if destination.count(":") >= 5 else ""
         body = json.dumps(record)
         if service == "sqs":
             await self.bus.publish(SQS_TOPIC, {"QueueArn": destination, "MessageBody": body})
         elif service == "lambda":
             await self.bus.publish(TOPIC, {"FunctionArn": destination, "Payload": body})
+        elif service == "s3":
+            await self.put_record(destination, record, body)
         else:
             log.warning(
-                "destination not delivered (Flotilla delivers to SQS and Lambda only)",
-                extra={"to": destination},
+                "destination not delivered: Flotilla has no %s (records go to SQS, Lambda and S3 only)",
+                service or "such service",
+                extra={"to": destination, "request_id": record["requestContext"]["requestId"]},
             )
+
+    async def put_record(self, bucket_arn: str, record: dict[str, Any], body: str) -> None:
+        """The record as an S3 object under AWS's key, in the function's account and region."""
+        ref = parse_ref(record["requestContext"]["functionArn"])
+        assert ref is not None
+        bucket = bucket_arn.split(":", 5)[5]
+        key = s3_record_key(ref.name, datetime.now(UTC), str(uuid.uuid4()))
+        params = {"Bucket": bucket, "Key": key, "Body": body.encode(), "ContentType": "application/json"}
+        try:
+            await self.client.call("s3", "PutObject", params, account=ref.account, region=ref.region)
+        except (AwsCallError, httpx.HTTPError) as err:  # AWS counts DestinationDeliveryFailures
+            log.warning("destination not delivered: %s", err, extra={"to": bucket_arn, "key": key})
 
     async def send_dead_letter(self, target: str, event: dict[str, Any], message: str) -> None:
         """The original event to the function's dead-letter queue, with Lambda's three attributes."""

@@ -40,9 +40,16 @@ def unsupported(what: str) -> AwsError:
 
 
 def request_too_large(limit: int) -> AwsError:
+    """A synchronous payload over 6 MB: what Lambda answers (the model names ``RequestTooLargeException``,
+    but Lambda's wire answer is ``RequestEntityTooLargeException`` with this wording)."""
+    return request_entity_too_large(limit, "InvokeFunction")
+
+
+def event_payload_too_large(size: int, limit: int) -> AwsError:
+    """An ``Event`` (or ``InvokeAsync``) payload over 256 KB, worded as Lambda words it."""
     return AwsError(
-        "RequestTooLargeException",
-        f"Request must be smaller than {limit} bytes for the InvokeFunction operation",
+        "RequestEntityTooLargeException",
+        f"{size} byte payload is too large for the Event invocation type (limit {limit} bytes)",
         413,
         fields=USER,
     )

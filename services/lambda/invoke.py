@@ -108,6 +108,7 @@ class Outcome:
     payload: bytes
     function_error: str | None  # "Unhandled" when the function failed
     log: str  # this invocation's log, START to REPORT
+    version: str = "$LATEST"  # the version that ran (an alias's routing picks it)
 
 
 @dataclass
@@ -223,14 +224,18 @@ class Invoker:
         *,
         client_context: str | None = None,
         request_id: str | None = None,
+        wait_for_log: bool = False,
     ) -> Outcome:
         """Run one invocation to its outcome (the function's result, its error, or a timeout).
 
+        ``wait_for_log``: the caller reads ``Outcome.log`` now (``LogType=Tail``), so a container's
+        output, which reaches the log file a little late, is waited for; otherwise the outcome is
+        answered at once and ``Outcome.log`` may miss the last lines of the runtime's output.
         Raises ``Throttled`` at once when a concurrency limit is reached.
         """
         self.executor.check(target.runtime)
         with self._admitted(target):
-            return await self._invoke(target, payload, client_context, request_id)
+            return await self._invoke(target, payload, client_context, request_id, wait_for_log)
 
     @contextlib.contextmanager
     def _admitted(self, target: Target) -> Any:
@@ -254,7 +259,12 @@ class Invoker:
                 del counts[key]
 
     async def _invoke(
-        self, target: Target, payload: bytes, client_context: str | None, request_id: str | None
+        self,
+        target: Target,
+        payload: bytes,
+        client_context: str | None,
+        request_id: str | None,
+        wait_for_log: bool,
     ) -> Outcome:
         env = await self._acquire(target)
         inv = Invocation(
@@ -272,7 +282,7 @@ class Invoker:
         try:
             payload, function_error = await self._run(env, inv)
             ended = time.monotonic()
-            if env.runner is not None:  # a container's output reaches the log file a little late
+            if wait_for_log and env.runner is not None:  # a container's output comes a little late
                 await env.runner.flush_logs()
         finally:
             self._release(env)
@@ -282,7 +292,7 @@ class Invoker:
             f"Duration: {elapsed_ms:.2f} ms\tBilled Duration: {max(1, int(elapsed_ms + 0.999))} ms\t"
             f"Memory Size: {target.config.get('MemorySize', 128)} MB\n"
         )
-        return Outcome(payload, function_error, env.read_log(start))
+        return Outcome(payload, function_error, env.read_log(start), version)
 
     async def _run(self, env: Environment, inv: Invocation) -> tuple[bytes, str | None]:
         env.queue.put_nowait(inv)
@@ -328,6 +338,26 @@ class Invoker:
             self._forget(env)
             self._spawn(self._teardown(env, "dead"))
 
+    async def discard(self, account: str, region: str, name: str, version: str | None = None) -> None:
+        """The function (or one version of it) was deleted: tear its environments down now.
+
+        Idle environments are killed at once; busy ones finish their invocation and are torn down
+        when they are released (they are marked dead, so nothing reuses them).
+        """
+        doomed = [
+            env
+            for pool in self.pools.values()
+            for env in pool
+            if env.target.function_key == (account, region, name)
+            and (version is None or env.target.config.get("Version") == version)
+        ]
+        idle = [env for env in doomed if not env.busy]
+        for env in doomed:
+            env.dead = True
+        for env in idle:
+            self._forget(env)
+        await asyncio.gather(*(self._teardown(env, "function deleted") for env in idle))
+
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
         self._background.add(task)
@@ -358,6 +388,7 @@ class Invoker:
             memory_mb=int(env.target.config.get("MemorySize", 128)),
             log_path=env.log_path,
             opt_dir=opt_dir,
+            architecture=(env.target.config.get("Architectures") or ["x86_64"])[0],
             image=env.target.image,
             entry_point=tuple(image["EntryPoint"]) if image.get("EntryPoint") else None,
             command=tuple(image["Command"]) if image.get("Command") else None,
@@ -485,6 +516,27 @@ class Invoker:
             paths += [opt_dir / "python" / "lib" / runtime / "site-packages", opt_dir / "python"]
         return os.pathsep.join(str(p) for p in paths)
 
+    def _layer_paths(self, task_root: Path, opt_dir: Path | None) -> dict[str, str]:
+        """``PATH`` (and, with layers and the local executor, ``LD_LIBRARY_PATH`` and the layer root).
+
+        Lambda has ``/opt/bin`` on ``PATH`` and ``/var/task/lib:/opt/lib`` on ``LD_LIBRARY_PATH``; a
+        local process cannot see the layers at ``/opt`` (binding them there needs privileges), so it
+        gets the extracted directory's ``bin`` first on ``PATH`` (first, so that the host's own tools
+        do not shadow a layer's), its ``lib`` on ``LD_LIBRARY_PATH``, and its root as
+        ``FLOTILLA_LAMBDA_OPT``. The docker executor copies layers to ``/opt`` and drops these.
+        """
+        host_path = os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin")
+        if opt_dir is None or self.executor.name != "local":
+            return {"PATH": host_path}
+        libraries = [str(task_root / "lib"), str(opt_dir / "lib")]
+        if os.environ.get("LD_LIBRARY_PATH"):
+            libraries.append(os.environ["LD_LIBRARY_PATH"])
+        return {
+            "PATH": os.pathsep.join([str(opt_dir / "bin"), host_path]),
+            "LD_LIBRARY_PATH": os.pathsep.join(libraries),
+            "FLOTILLA_LAMBDA_OPT": str(opt_dir),
+        }
+
     def _environment_variables(
         self, env: Environment, task_root: Path, opt_dir: Path | None = None
     ) -> dict[str, str]:
@@ -493,7 +545,7 @@ class Invoker:
         name = config["FunctionName"]
         account = env.target.account
         defaults = {
-            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            **self._layer_paths(task_root, opt_dir),
             "LANG": "en_US.UTF-8",
             "TZ": ":UTC",
             "AWS_ENDPOINT_URL": self.endpoint_url,
@@ -516,7 +568,8 @@ class Invoker:
             "PYTHONUNBUFFERED": "1",
         }
         if env.target.image is None:  # an image sets these itself
-            reserved["AWS_EXECUTION_ENV"] = f"AWS_Lambda_{config['Runtime']}"
+            if not config["Runtime"].startswith("provided"):  # OS-only runtimes have none on AWS
+                reserved["AWS_EXECUTION_ENV"] = f"AWS_Lambda_{config['Runtime']}"
             reserved["_HANDLER"] = config["Handler"]
             reserved["PYTHONPATH"] = self._python_path(config["Runtime"], task_root, opt_dir)
         user = (config.get("Environment") or {}).get("Variables") or {}

@@ -9,9 +9,13 @@ Pollers read their source through the other service's public API (``shared.aws.c
 through the gateway; no service imports another) and run the function with
 ``handlers.invoke.invoke_function``, synchronously, as Lambda's pollers do.
 
-- **SQS**: ``ScalingConfig.MaximumConcurrency`` workers (default 2, at most 5 here), each
-  long-polling ``ReceiveMessage`` (20 s, up to 10 messages a call) and gathering up to
-  ``BatchSize`` messages within ``MaximumBatchingWindowInSeconds``. A successful invoke deletes the
+- **SQS**: workers, each long-polling ``ReceiveMessage`` (20 s, up to 10 messages a call) and
+  gathering up to
+  ``BatchSize`` messages within ``MaximumBatchingWindowInSeconds``. As on AWS it starts with five
+  (fewer when ``ScalingConfig.MaximumConcurrency`` or the function's reserved concurrency is lower;
+  FIFO queues one), adds a worker (at most one a second, up to that bound, ``SQS_MAX_WORKERS`` here)
+  while batches come back full, and lets extra workers go when a long poll comes back empty.
+  A successful invoke deletes the
   batch (``DeleteMessageBatch``); a function error leaves it, so the messages come back after the
   visibility timeout and the queue's redrive policy moves them to its dead-letter queue. With
   ``ReportBatchItemFailures`` only the reported ``itemIdentifier``s are left (for FIFO queues,
@@ -54,6 +58,7 @@ from shared.context import RequestContext
 from shared.registry import parse_arn
 
 from . import filters
+from .functions import parse_ref
 from .mappings import DYNAMODB, MAPPING, SCOPE, is_fifo, source_kind
 
 if TYPE_CHECKING:
@@ -62,8 +67,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("flotilla.lambda")
 
-SQS_DEFAULT_WORKERS = 2
-SQS_MAX_WORKERS = 5
+SQS_START_WORKERS = 5  # AWS starts polling a queue with five concurrent batches
+SQS_MAX_WORKERS = 20  # a local fleet's bound on one mapping's workers (AWS: up to 1250)
+SQS_SCALE_UP_INTERVAL = 1.0  # at most one more worker a second while batches come back full
 SQS_LONG_POLL = 20
 STREAM_POLL_INTERVAL = 0.25  # Lambda polls a shard about four times a second
 GET_RECORDS_LIMIT = 1000
@@ -281,19 +287,66 @@ class SqsPoller(Poller):
     """Receive, invoke, delete: ``MaximumConcurrency`` workers on one queue."""
 
     async def poll(self) -> None:
-        wanted = (self.config.get("ScalingConfig") or {}).get("MaximumConcurrency") or SQS_DEFAULT_WORKERS
-        workers = 1 if is_fifo(self.source) else min(wanted, SQS_MAX_WORKERS)
-        await asyncio.gather(*(self._work() for _ in range(workers)))
+        """Run the workers: start with AWS's default, scale up on full batches, down when idle."""
+        self.floor, self.ceiling = sqs_concurrency(
+            (self.config.get("ScalingConfig") or {}).get("MaximumConcurrency"),
+            self._reserved_concurrency(),
+            is_fifo(self.source),
+        )
+        self.workers: set[asyncio.Task] = set()
+        self.scaled_at = 0.0
+        for _ in range(self.floor):
+            self._add_worker()
+        try:
+            while self.workers:  # workers added while waiting are waited for on the next round
+                await asyncio.gather(*list(self.workers), return_exceptions=True)
+        finally:
+            for task in self.workers:
+                task.cancel()
+
+    def _add_worker(self) -> None:
+        task = asyncio.create_task(self._work(), name=f"lambda-poller:{self.id}:worker")
+        self.workers.add(task)
+        task.add_done_callback(self._worker_done)
+
+    def _worker_done(self, task: asyncio.Task) -> None:
+        self.workers.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("event source mapping %s: poller crashed", self.id, exc_info=task.exception())
+
+    def _reserved_concurrency(self) -> int | None:
+        """The function's reserved concurrency when the poller starts (None: none reserved)."""
+        ref = parse_ref(self.config["FunctionArn"])
+        doc = self.pollers.store.get(self.account, self.region, ref.name) if ref else None
+        reserved = ((doc or {}).get("Concurrency") or {}).get("ReservedConcurrentExecutions")
+        return None if reserved is None else int(reserved)
+
+    def _scale(self, received: int) -> bool:
+        """After a receive of ``received`` messages: add a worker when the batch was full; answer whether
+        this worker should stop (an empty long poll while there are more workers than at the start)."""
+        loop_time = asyncio.get_running_loop().time()
+        full = received >= min(10, self.config["BatchSize"])
+        if full and len(self.workers) < self.ceiling and loop_time - self.scaled_at >= SQS_SCALE_UP_INTERVAL:
+            self.scaled_at = loop_time
+            self._add_worker()
+            log.info("event source mapping %s: scaled up to %d pollers", self.id, len(self.workers))
+        return received == 0 and len(self.workers) > self.floor
 
     async def _work(self) -> None:
         while not self.stopping:
             try:
                 url = await self._queue_url()
                 messages = await self._gather(url) if url else []
+                if not url:
+                    await asyncio.sleep(IDLE_RETRY)
+                    continue
+                if self._scale(len(messages)):
+                    log.info(
+                        "event source mapping %s: scaled down to %d pollers", self.id, len(self.workers) - 1
+                    )
+                    return
                 if messages:
                     await self._deliver(url, messages)
-                elif not url:
-                    await asyncio.sleep(IDLE_RETRY)
             except (AwsCallError, httpx.HTTPError) as err:
                 log.info("event source mapping %s: %s", self.id, err)
                 await asyncio.sleep(IDLE_RETRY)
@@ -410,17 +463,41 @@ def _message_attribute(value: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def sqs_concurrency(maximum: int | None, reserved: int | None, fifo: bool) -> tuple[int, int]:
+    """(workers to start with, most workers) of an SQS mapping.
+
+    AWS starts with five concurrent batches and scales up to ``MaximumConcurrency`` (when set); the
+    function's reserved concurrency bounds both (with at least one worker, which waits out throttles).
+    FIFO queues get one worker here (AWS scales them by message group; one keeps every group in order).
+    """
+    if fifo:
+        return 1, 1
+    ceiling = min(maximum or SQS_MAX_WORKERS, SQS_MAX_WORKERS)
+    if reserved is not None:
+        ceiling = min(ceiling, reserved)
+    ceiling = max(ceiling, 1)
+    return min(SQS_START_WORKERS, ceiling), ceiling
+
+
 def reported_failures(payload: bytes, identifiers: list[str]) -> list[int] | None:
     """Indexes of the items a partial batch response names; None when the response is invalid.
 
-    An empty or null response, or one without ``batchItemFailures``, reports no failure. An
-    identifier that is empty or not in the batch makes the response invalid (the batch failed).
+    As Lambda documents it: an empty or ``null`` response, ``{}``, or a ``batchItemFailures`` that is
+    empty or ``null`` report no failure; a response that is not JSON, not an object, a
+    ``batchItemFailures`` that is not a list, an item that is not an object, or an identifier that is
+    missing, empty or not in the batch makes the response invalid (the whole batch failed).
     """
-    try:
-        body = json.loads(payload) if payload.strip() else None
-    except ValueError:
+    if not payload.strip():
         return []
-    if not isinstance(body, dict) or body.get("batchItemFailures") is None:
+    try:
+        body = json.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if body is None:
+        return []
+    if not isinstance(body, dict):
+        return None
+    if body.get("batchItemFailures") is None:
         return []
     items = body["batchItemFailures"]
     if not isinstance(items, list):
@@ -695,7 +772,7 @@ def failure_record(
         },
     }
     if outcome is not None:
-        record["responseContext"] = {"statusCode": 200, "executedVersion": "$LATEST"}
+        record["responseContext"] = {"statusCode": 200, "executedVersion": outcome.version}
         if outcome.function_error:
             record["responseContext"]["functionError"] = outcome.function_error
     record.update(

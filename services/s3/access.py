@@ -1,47 +1,44 @@
-"""Who may do what: bucket policies and the public access block, applied as S3 applies them.
+"""Who may do what: bucket policies, ACLs, ownership controls and the public access block,
+applied as S3 applies them.
 
-``authorize`` is the S3 app's ``ServiceSpec.authorize`` hook (see shared/app.py). It decides
+``authorize`` is the S3 app's ``ServiceSpec.authorize`` hook (see shared/app.py): it runs after
+parsing and before every modelled S3 operation, and raises ``AwsError`` to refuse. It decides
 
-- for **anonymous** requests (no credentials at all): allowed only when the bucket policy has an
-  Allow statement for everyone (``"*"`` or ``{"AWS": "*"}``) matching the action and resource,
-  no Deny statement matches, and the public access block's ``RestrictPublicBuckets`` does not
-  set a public policy aside; anything else is 403 ``AccessDenied``;
-- for **signed** requests (header or presigned, any account): refused only by a Deny statement
-  naming their account (or everyone); the bucket owner may always read, change and delete the
-  policy itself, so no policy can lock it out;
-- ``BlockPublicPolicy``: PutBucketPolicy of a public policy is ``AccessDenied``.
+- **always**: a signed request of an account that does not own the bucket (**cross-account**)
+  needs an Allow: from the bucket policy (a matching Allow statement for its account or everyone,
+  and no matching Deny) or from an ACL grant (bucket READ lists, bucket WRITE writes and deletes
+  objects, object READ reads, READ_ACP/WRITE_ACP the ACLs; grants to its canonical id, its
+  e-mail, AuthenticatedUsers or AllUsers); bucket policy operations are the owner's only;
+  ``x-amz-expected-bucket-owner`` (and ``...-source-...``) must name the bucket's account; ACLs a
+  request sets are checked (unknown grantees, ``BucketOwnerEnforced``, ``BlockPublicAcls``);
+- **when enforcing** (``FLOTILLA_S3_ENFORCE_ACCESS=1`` or ``FLOTILLA_ENFORCE_SIGV4=1``):
+  **anonymous** requests need an Allow for everyone from the policy (not set aside by
+  ``RestrictPublicBuckets``) or an AllUsers grant; the **owner's account** is refused only by a
+  matching Deny, and may always read, change and delete the policy itself;
+- without enforcement, anonymous and same-account requests are served as they always were.
 
-**Decision:** the first two apply only when ``enforcing(settings)``
-(``FLOTILLA_S3_ENFORCE_ACCESS=1`` or ``FLOTILLA_ENFORCE_SIGV4=1``): unsigned requests have always
-been served, and benchmarks and users rely on that. The ``BlockPublicPolicy`` check is a rule on
-Put, like the other checks in bucket_config.py, and always applies.
-
-Statements are matched on ``Principal``/``NotPrincipal``, ``Action``/``NotAction`` (``s3:Get*``,
-case-insensitive), ``Resource``/``NotResource`` (``arn:aws:s3:::bucket/key*``, ``*`` and ``?``
-wildcards) and ``Condition`` (the operators and keys in ``CONDITIONS`` and ``_context``; a
-condition on a key the request does not have is false, or true for the negated operators, as in
-IAM). Everything here is a pure function of the request and the stored documents.
+ACLs count only when the bucket's ObjectOwnership is not ``BucketOwnerEnforced``; public grants
+(AllUsers, AuthenticatedUsers) not when the public access block has ``IgnorePublicAcls``. The
+pure parts live in policy.py (statements, conditions) and acls.py (grants); this module gathers
+the facts a decision needs (the bucket, its configurations, the object's ACL) and applies them.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import json
-import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
 from shared.aws.errors import AwsError
 from shared.context import RequestContext
 from shared.settings import Settings
 
+from . import acls
 from . import bucket_config as bc
-
-ANONYMOUS = None  # the account of a request without credentials
-ARN = "arn:aws:s3:::"
+from .policy import ALLOW, ANONYMOUS, ARN, DENY, Request, evaluate, is_public
+from .storage import Bucket, ObjectMeta, is_version_id
 
 # operation -> IAM action where the action is not "s3:" + the operation's name
 ACTIONS = {
@@ -102,6 +99,13 @@ VERSIONED = {
 POLICY_OPERATIONS = frozenset(
     {"GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy", "GetBucketPolicyStatus"}
 )
+# operations that judge the bucket's owner themselves (CreateBucket: BucketAlreadyExists)
+UNJUDGED = frozenset({"CreateBucket", "ListBuckets"})
+# operations that may set an ACL, and so are checked against ownership controls and the block
+ACL_WRITES = frozenset({"PutObject", "CopyObject", "CreateMultipartUpload", "PutObjectAcl", "PutBucketAcl"})
+OBJECT_WRITES = frozenset({"PutObject", "CopyObject", "CreateMultipartUpload"})
+GRANTED = "cross_account_granted"  # ctx.extra: another account's request was allowed (by policy or ACL)
+DENIED_DELETES = "denied_deletes"  # ctx.extra: the (key, version id) pairs a DeleteObjects may not delete
 
 
 def access_denied() -> AwsError:
@@ -109,89 +113,180 @@ def access_denied() -> AwsError:
 
 
 def enforcing(settings: Settings) -> bool:
-    """Whether policies restrict requests (see the module's decision)."""
+    """Whether policies restrict anonymous and same-account requests (see the module's doc)."""
     flag = (settings.extra.get("enforce_access") or "").strip().lower()
     return settings.enforce_sigv4 or flag in {"1", "true", "yes", "on"}
+
+
+@dataclass
+class Target:
+    """One thing a request needs allowed: an action on a bucket or one of its objects."""
+
+    bucket: str | None
+    key: str | None
+    version: str | None
+    action: str
+
+
+_BUCKETS = "access_buckets"  # ctx.extra: the buckets this request's checks looked up, by name
+
+
+def bucket_named(ctx: RequestContext, name: str | None) -> Bucket | None:
+    """The bucket ``name`` (None: none), looked up once per request however many checks ask."""
+    if not name:
+        return None
+    seen: dict[str, Bucket | None] = ctx.extra.setdefault(_BUCKETS, {})
+    if name not in seen:
+        seen[name] = ctx.state.bucket(name)
+    return seen[name]
 
 
 # -- the hook ------------------------------------------------------------------------------------
 
 
-@dataclass
-class Request:
-    """What a policy is evaluated against: who (None: anonymous), the action, the resource ARN
-    and the condition keys the request carries (lower-cased names)."""
-
-    account: str | None
-    action: str
-    resource: str
-    keys: dict[str, list[str]] = field(default_factory=dict)
-
-
 def authorize(ctx: RequestContext, operation: str, params: dict[str, Any], settings: Settings) -> None:
-    """Raise AccessDenied unless the bucket's policy and public access block allow the request."""
+    """Raise AccessDenied (or the ACL errors S3 answers) unless the request may go on."""
+    account = ANONYMOUS if ctx.access_key is None else ctx.account_id
+    if account is not ANONYMOUS:
+        bc.configs(ctx).note_account(account)
+    _check_expected_owners(ctx, params)
     if operation == "PutBucketPolicy":
         _check_block_public_policy(ctx, params)
-    if not enforcing(settings):
-        return
-    account = ANONYMOUS if ctx.access_key is None else ctx.account_id
+    enforce = enforcing(settings)
     if operation == "DeleteObjects":
-        _authorize_deletes(ctx, params, account)
-        return
-    for bucket_name, request in requests_of(ctx, operation, params, account):
-        bucket = ctx.state.bucket(bucket_name) if bucket_name else None
-        if bucket is None:  # no bucket to hold a policy: the handler answers NoSuchBucket or acts
-            if account is ANONYMOUS:
-                raise access_denied()
-            continue
-        if account == bucket.account and operation in POLICY_OPERATIONS:
-            continue  # the owner can always repair its policy
-        policy = bc.bucket_config(ctx, bucket, "policy")
-        block = bc.bucket_config(ctx, bucket, "public-access-block") or {}
-        if not allowed(request, policy, block):
-            raise access_denied()
+        _authorize_deletes(ctx, params, account, enforce)
+    elif operation in UNJUDGED:
+        if account is ANONYMOUS and enforce:
+            raise access_denied()  # no bucket, no policy: nothing is public
+    else:
+        for target in targets_of(operation, params):
+            _judge(ctx, operation, params, target, account, enforce)
+    _check_acl_request(ctx, operation, params)
+    _record_writer(ctx, operation, params, account)
 
 
-DENIED_DELETES = "denied_deletes"  # ctx.extra: the (key, version id) pairs a DeleteObjects may not delete
-
-
-def _authorize_deletes(ctx: RequestContext, params: dict[str, Any], account: str | None) -> None:
-    """DeleteObjects is judged key by key, as S3 does: a denied key is an ``AccessDenied`` entry of
-    the result (the handler reads ``ctx.extra[DENIED_DELETES]``), the others are deleted."""
-    bucket = ctx.state.bucket(params.get("Bucket") or "")
-    if bucket is None:
-        if account is ANONYMOUS:
+def _judge(
+    ctx: RequestContext,
+    operation: str,
+    params: dict[str, Any],
+    target: Target,
+    account: str | None,
+    enforce: bool,
+) -> None:
+    bucket = bucket_named(ctx, target.bucket)
+    if bucket is None:  # no bucket to hold a policy: the handler answers NoSuchBucket or acts
+        if account is ANONYMOUS and enforce:
             raise access_denied()
         return
+    own = account is not ANONYMOUS and account == bucket.account
+    if (own or account is ANONYMOUS) and not enforce:
+        return  # served as always (see the module's doc)
+    if operation in POLICY_OPERATIONS:
+        if own:
+            return  # the owner can always repair its policy
+        raise access_denied()  # S3: only the bucket owner's account may use these
+    if not permitted(ctx, params, bucket, target, account):
+        raise access_denied()
+    if not own:
+        ctx.extra[GRANTED] = True
+
+
+def permitted(
+    ctx: RequestContext, params: dict[str, Any], bucket: Bucket, target: Target, account: str | None
+) -> bool:
+    """Gathers what ``decide`` needs: the policy, the block, the request's condition keys, and
+    (only when asked) what the ACLs grant."""
     policy = bc.bucket_config(ctx, bucket, "policy")
     block = bc.bucket_config(ctx, bucket, "public-access-block") or {}
+    request = Request(account, target.action, resource_arn(target.bucket, target.key))
+    if policy:
+        request.keys = _context(ctx, params, account, bucket, target, policy)
+    return decide(
+        request, bucket.account, policy, block, lambda: acl_permits(ctx, bucket, target, account, block)
+    )
+
+
+def decide(
+    request: Request, owner: str, policy: str | None, block: dict[str, Any], acl_grants: Callable[[], bool]
+) -> bool:
+    """IAM's order for a resource policy: an explicit Deny wins; the owner's account needs nothing
+    more; anyone else needs an Allow from the policy (not from a public policy the bucket's
+    ``RestrictPublicBuckets`` sets aside) or from an ACL (``acl_grants``, asked last)."""
+    verdict = evaluate(policy, request)
+    if verdict == DENY:
+        return False
+    if request.account is not ANONYMOUS and request.account == owner:
+        return True
+    restricted = bool(block.get("RestrictPublicBuckets") and policy and is_public(policy))
+    if verdict == ALLOW and not restricted:
+        return True
+    return acl_grants()
+
+
+def acl_permits(
+    ctx: RequestContext, bucket: Bucket, target: Target, account: str | None, block: dict[str, Any]
+) -> bool:
+    """Whether the bucket's or the object's ACL grants the action (never when ACLs are disabled)."""
+    needs = acls.PERMISSION_OF.get(target.action)
+    if needs is None or bc.object_ownership(ctx, bucket) == bc.ENFORCED:
+        return False
+    resource, permission = needs
+    caller = acls.Caller(account)
+    ignore = bool(block.get("IgnorePublicAcls"))
+    if resource == acls.BUCKET:
+        return acls.allows(bucket.acl, bucket.account, caller, permission, ignore_public=ignore)
+    meta = _object(ctx, bucket, target)
+    if meta is None:  # nothing to read: who may list the bucket learns it is missing (404)
+        return acls.allows(bucket.acl, bucket.account, caller, "READ", ignore_public=ignore)
+    return acls.allows(meta.acl, bucket.account, caller, permission, ignore_public=ignore)
+
+
+def _object(ctx: RequestContext, bucket: Bucket, target: Target) -> ObjectMeta | None:
+    if target.key is None:
+        return None
+    if target.version is None:
+        return ctx.state.object(bucket.name, target.key)
+    if not is_version_id(target.version):
+        return None
+    return ctx.state.version(bucket.name, target.key, target.version)
+
+
+def _authorize_deletes(
+    ctx: RequestContext, params: dict[str, Any], account: str | None, enforce: bool
+) -> None:
+    """DeleteObjects is judged key by key, as S3 does: a denied key is an ``AccessDenied`` entry of
+    the result (the handler reads ``ctx.extra[DENIED_DELETES]``), the others are deleted."""
+    bucket = bucket_named(ctx, params.get("Bucket"))
+    if bucket is None:
+        if account is ANONYMOUS and enforce:
+            raise access_denied()
+        return
+    own = account is not ANONYMOUS and account == bucket.account
+    if (own or account is ANONYMOUS) and not enforce:
+        return
     objects = (params.get("Delete") or {}).get("Objects", [])
-    pairs = zip(objects, requests_of(ctx, "DeleteObjects", params, account), strict=True)
+    targets = targets_of("DeleteObjects", params)
     ctx.extra[DENIED_DELETES] = {
         (obj.get("Key"), obj.get("VersionId"))
-        for obj, (_, request) in pairs
-        if not allowed(request, policy, block)
+        for obj, target in zip(objects, targets, strict=True)
+        if not permitted(ctx, params, bucket, target, account)
     }
 
 
-def requests_of(
-    ctx: RequestContext, operation: str, params: dict[str, Any], account: str | None
-) -> Iterator[tuple[str | None, Request]]:
-    """The (bucket, request) pairs an operation needs allowed: one, or one per key of a
-    DeleteObjects, plus reading the source of a copy."""
-    keys = _context(ctx, params, account)
+def targets_of(operation: str, params: dict[str, Any]) -> Iterator[Target]:
+    """What an operation needs allowed: one target, or one per key of a DeleteObjects, plus
+    reading the source of a copy."""
     action = action_of(operation, params)
     bucket = params.get("Bucket")
     if operation == "DeleteObjects":
         for obj in (params.get("Delete") or {}).get("Objects", []):
-            named = VERSIONED[action] if obj.get("VersionId") else action
-            yield bucket, Request(account, named, resource_arn(bucket, obj.get("Key")), keys)
+            version = obj.get("VersionId")
+            yield Target(bucket, obj.get("Key"), version, VERSIONED[action] if version else action)
         return
-    yield bucket, Request(account, action, resource_arn(bucket, params.get("Key")), keys)
+    yield Target(bucket, params.get("Key"), params.get("VersionId"), action)
     if operation in ("CopyObject", "UploadPartCopy") and params.get("CopySource"):
-        source_bucket, source_key, version = _copy_source(params["CopySource"])
-        read = "s3:GetObjectVersion" if version else "s3:GetObject"
-        yield source_bucket, Request(account, read, resource_arn(source_bucket, source_key), keys)
+        source_bucket, source_key, version = copy_source(params["CopySource"])
+        yield Target(source_bucket, source_key, version, "s3:GetObjectVersion" if version else "s3:GetObject")
 
 
 def action_of(operation: str, params: dict[str, Any]) -> str:
@@ -207,181 +302,142 @@ def resource_arn(bucket: str | None, key: str | None) -> str:
     return f"{ARN}{bucket}" if key is None else f"{ARN}{bucket}/{key}"
 
 
-def _copy_source(source: str) -> tuple[str, str, str | None]:
+def copy_source(source: str) -> tuple[str, str, str | None]:
     path, _, query = source.partition("?")
     bucket, _, key = unquote(path).lstrip("/").partition("/")
-    version = query.partition("versionId=")[2] or None
+    version = dict(parse_qsl(query)).get("versionId") if query else None
     return bucket, key, version
 
 
-@lru_cache(maxsize=256)
-def _statements(text: str) -> list[dict[str, Any]]:
-    """A stored policy's statements (stored policies passed check_policy: valid JSON)."""
-    statements = json.loads(text).get("Statement") or []
-    return [statements] if isinstance(statements, dict) else statements
+# -- rules on the request itself -----------------------------------------------------------------
+
+
+def _check_expected_owners(ctx: RequestContext, params: dict[str, Any]) -> None:
+    """``x-amz-expected-bucket-owner`` / ``x-amz-source-expected-bucket-owner``: 403 when the
+    bucket exists and another account owns it (a missing bucket is the handler's NoSuchBucket)."""
+    checks = [(params.get("Bucket"), params.get("ExpectedBucketOwner"))]
+    if params.get("ExpectedSourceBucketOwner") and params.get("CopySource"):
+        checks.append((copy_source(params["CopySource"])[0], params["ExpectedSourceBucketOwner"]))
+    for name, expected in checks:
+        if not expected or not name:
+            continue
+        bucket = bucket_named(ctx, name)
+        if bucket is not None and bucket.account != str(expected):
+            raise access_denied()
 
 
 def _check_block_public_policy(ctx: RequestContext, params: dict[str, Any]) -> None:
-    bucket = ctx.state.bucket(params.get("Bucket", ""))
+    bucket = bucket_named(ctx, params.get("Bucket"))
     if bucket is None or bucket.account != ctx.account_id:
         return  # the handler answers NoSuchBucket / AccessDenied
     try:
-        bc.check_policy(params["Policy"])
+        bc.check_policy(params["Policy"], bucket.name)
     except AwsError:
         return  # the handler answers MalformedPolicy
     block = bc.bucket_config(ctx, bucket, "public-access-block") or {}
-    if block.get("BlockPublicPolicy") and bc.policy_is_public(params["Policy"]):
+    if block.get("BlockPublicPolicy") and is_public(params["Policy"]):
         raise access_denied()
 
 
-# -- evaluation ----------------------------------------------------------------------------------
+def acl_not_supported() -> AwsError:
+    return AwsError("AccessControlListNotSupported", "The bucket does not allow ACLs", 400)
 
 
-def allowed(request: Request, policy: str | None, block: dict[str, Any]) -> bool:
-    """IAM's order: an explicit Deny wins; then an anonymous request needs an explicit Allow
-    (not from a public policy the bucket restricts); a signed request is allowed otherwise."""
-    statements = _statements(policy) if policy else []
-    if any(s.get("Effect") == "Deny" and matches(s, request) for s in statements):
-        return False
-    if request.account is not ANONYMOUS:
-        return True
-    if block.get("RestrictPublicBuckets") and policy and bc.policy_is_public(policy):
-        return False
-    return any(s.get("Effect") == "Allow" and matches(s, request) for s in statements)
-
-
-def matches(statement: dict[str, Any], request: Request) -> bool:
-    return (
-        _either(statement, "Principal", lambda p: _principal(p, request.account))
-        and _either(statement, "Action", lambda a: _any_like(a, request.action, ignore_case=True))
-        and _either(statement, "Resource", lambda r: _any_like(r, request.resource))
-        and conditions_hold(statement.get("Condition") or {}, request.keys)
+def invalid_bucket_acl() -> AwsError:
+    return AwsError(
+        "InvalidBucketAclWithObjectOwnership",
+        "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+        400,
     )
 
 
-def _either(statement: dict[str, Any], name: str, test: Callable[[Any], bool]) -> bool:
-    """``Name`` must match, or ``NotName`` must not."""
-    if name in statement:
-        return test(statement[name])
-    if f"Not{name}" in statement:
-        return not test(statement[f"Not{name}"])
-    return False
+def _check_acl_request(ctx: RequestContext, operation: str, params: dict[str, Any]) -> None:
+    """An ACL a request sets: every grantee must be an account S3 knows; a bucket with ACLs
+    disabled takes only the owner's full control; ``BlockPublicAcls`` refuses public grants."""
+    if operation not in ACL_WRITES and operation != "CreateBucket":
+        return
+    wanted = acls.requested(params)
+    if wanted is None:
+        return
+    _check_grantees(ctx, wanted)
+    if operation == "CreateBucket":
+        if (params.get("ObjectOwnership") or bc.ENFORCED) == bc.ENFORCED and not wanted.owner_only(
+            acls.canonical_id(ctx.account_id)
+        ):
+            raise invalid_bucket_acl()
+        return
+    bucket = bucket_named(ctx, params.get("Bucket"))
+    if bucket is None:
+        return
+    if bc.object_ownership(ctx, bucket) == bc.ENFORCED and not wanted.owner_only(
+        acls.canonical_id(bucket.account)
+    ):
+        raise acl_not_supported()
+    block = bc.bucket_config(ctx, bucket, "public-access-block") or {}
+    if block.get("BlockPublicAcls") and wanted.is_public():
+        raise access_denied()
 
 
-def _principal(principal: Any, account: str | None) -> bool:
-    if principal == "*":
-        return True
-    if not isinstance(principal, dict):
-        return False
-    aws = principal.get("AWS", [])
-    for value in [aws] if isinstance(aws, str) else aws:
-        if value == "*":
-            return True
-        if account is not ANONYMOUS and (value == account or value.startswith(f"arn:aws:iam::{account}:")):
-            return True
-    return False
+def _check_grantees(ctx: RequestContext, wanted: acls.Requested) -> None:
+    known: set[str] | None = None
+    for grantee, _ in wanted.grants:
+        kind = grantee.get("Type")
+        if kind == "CanonicalUser":
+            if known is None:
+                known = {acls.canonical_id(a) for a in bc.configs(ctx).accounts() | {ctx.account_id}}
+            if grantee.get("ID") not in known:
+                raise AwsError(
+                    "InvalidArgument",
+                    "Invalid id",
+                    400,
+                    fields={"ArgumentName": "CanonicalUser/ID", "ArgumentValue": str(grantee.get("ID"))},
+                )
+        elif (
+            kind == "AmazonCustomerByEmail" and acls.email_account(grantee.get("EmailAddress") or "") is None
+        ):
+            raise AwsError(
+                "UnresolvableGrantByEmailAddress",
+                "The e-mail address you provided does not match any account on record.",
+                400,
+                fields={"EmailAddress": str(grantee.get("EmailAddress"))},
+            )
 
 
-def _any_like(patterns: Any, value: str, *, ignore_case: bool = False) -> bool:
-    patterns = [patterns] if isinstance(patterns, str) else patterns
-    return any(_like(p, value, ignore_case) for p in patterns)
+def _record_writer(ctx: RequestContext, operation: str, params: dict[str, Any], account: str | None) -> None:
+    """An object another account writes into a bucket with ACLs on is that account's (S3's
+    ObjectWriter rule): with no ACL named, the write gets the canned ``private`` ACL, which the
+    object handlers store with the writer as owner (full control) — so it can read it back."""
+    if operation not in OBJECT_WRITES or account is ANONYMOUS or acls.requested(params) is not None:
+        return
+    bucket = bucket_named(ctx, params.get("Bucket"))
+    if bucket is None or bucket.account == account or bc.object_ownership(ctx, bucket) == bc.ENFORCED:
+        return
+    params["ACL"] = "private"
 
 
-def _like(pattern: str, value: str, ignore_case: bool = False) -> bool:
-    """IAM's wildcards: ``*`` any run of characters (``/`` included), ``?`` one character."""
-    return _wildcard(pattern, ignore_case).fullmatch(value) is not None
+# -- condition keys ------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1024)
-def _wildcard(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.compile(body, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
-
-
-# -- conditions ----------------------------------------------------------------------------------
-
-
-def _string_equals(value: str, wanted: str) -> bool:
-    return value == wanted
-
-
-def _string_like(value: str, wanted: str) -> bool:
-    return _like(wanted, value)
-
-
-def _bool(value: str, wanted: str) -> bool:
-    return value.lower() == str(wanted).lower()
-
-
-def _ip(value: str, wanted: str) -> bool:
-    try:
-        return ipaddress.ip_address(value) in ipaddress.ip_network(wanted, strict=False)
-    except ValueError:
-        return False
-
-
-# operator -> (test of one request value against one policy value, negated)
-CONDITIONS: dict[str, tuple[Callable[[str, str], bool], bool]] = {
-    "StringEquals": (_string_equals, False),
-    "StringNotEquals": (_string_equals, True),
-    "StringEqualsIgnoreCase": (lambda v, w: v.lower() == w.lower(), False),
-    "StringNotEqualsIgnoreCase": (lambda v, w: v.lower() == w.lower(), True),
-    "StringLike": (_string_like, False),
-    "StringNotLike": (_string_like, True),
-    "ArnEquals": (_string_equals, False),
-    "ArnNotEquals": (_string_equals, True),
-    "ArnLike": (_string_like, False),
-    "ArnNotLike": (_string_like, True),
-    "Bool": (_bool, False),
-    "IpAddress": (_ip, False),
-    "NotIpAddress": (_ip, True),
-    "NumericEquals": (lambda v, w: _number(v) == _number(w), False),
-    "NumericLessThanEquals": (lambda v, w: _number(v) <= _number(w), False),
-}
-
-
-def _number(text: Any) -> float:
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        return float("nan")
-
-
-def conditions_hold(block: dict[str, Any], keys: dict[str, list[str]]) -> bool:
-    """Every operator, every key in it must hold (an unknown operator never holds)."""
-    return all(
-        _condition(operator, key, wanted, keys)
-        for operator, tests in block.items()
-        for key, wanted in (tests or {}).items()
-    )
-
-
-def _condition(operator: str, key: str, wanted: Any, keys: dict[str, list[str]]) -> bool:
-    values = keys.get(key.lower())
-    if operator == "Null":
-        return _bool(str(values is None), str(wanted))
-    if_exists = operator.endswith("IfExists")
-    name = operator.removesuffix("IfExists").removeprefix("ForAnyValue:").removeprefix("ForAllValues:")
-    known = CONDITIONS.get(name)
-    if known is None:
-        return False
-    test, negated = known
-    if values is None:
-        return if_exists or negated
-    wanted = [wanted] if not isinstance(wanted, list) else wanted
-    hit = any(test(v, str(w)) for v in values for w in wanted)
-    return not hit if negated else hit
-
-
-def _context(ctx: RequestContext, params: dict[str, Any], account: str | None) -> dict[str, list[str]]:
+def _context(
+    ctx: RequestContext,
+    params: dict[str, Any],
+    account: str | None,
+    bucket: Bucket,
+    target: Target,
+    policy: str,
+) -> dict[str, list[str]]:
     """The condition keys a request carries (IAM's global keys we know, and S3's own)."""
     headers = ctx.request.headers if ctx.request is not None else None
     forwarded = (headers.get("x-forwarded-for") or "") if headers is not None else ""
     proto = (headers.get("x-forwarded-proto") or "http") if headers is not None else "http"
+    now = datetime.now(UTC)
     keys: dict[str, list[str]] = {
         "aws:securetransport": [str(proto == "https").lower()],
         "aws:sourceip": [forwarded.split(",")[0].strip() or "127.0.0.1"],
         "aws:principaltype": ["Anonymous" if account is ANONYMOUS else "Account"],
+        "aws:currenttime": [now.strftime("%Y-%m-%dT%H:%M:%SZ")],
+        "aws:epochtime": [str(int(now.timestamp()))],
+        "s3:resourceaccount": [bucket.account],
     }
     if account is not ANONYMOUS:
         keys["aws:principalaccount"] = [account]
@@ -390,12 +446,41 @@ def _context(ctx: RequestContext, params: dict[str, Any], account: str | None) -
         value = headers.get(header) if headers is not None else None
         if value:
             keys[f"aws:{header.replace('-', '')}"] = [value]
-    for member, key in (("Prefix", "s3:prefix"), ("Delimiter", "s3:delimiter"), ("MaxKeys", "s3:max-keys")):
+    for member, key in (
+        ("Prefix", "s3:prefix"),
+        ("Delimiter", "s3:delimiter"),
+        ("MaxKeys", "s3:max-keys"),
+        ("ACL", "s3:x-amz-acl"),
+        ("ServerSideEncryption", "s3:x-amz-server-side-encryption"),
+        ("SSEKMSKeyId", "s3:x-amz-server-side-encryption-aws-kms-key-id"),
+        ("StorageClass", "s3:x-amz-storage-class"),
+        ("MetadataDirective", "s3:x-amz-metadata-directive"),
+        ("CopySource", "s3:x-amz-copy-source"),
+        ("ObjectLockMode", "s3:object-lock-mode"),
+    ):
         if params.get(member) is not None:
             keys[key] = [str(params[member])]
-    for member, key in (("ACL", "s3:x-amz-acl"), ("ServerSideEncryption", "s3:x-amz-server-side-encryption")):
-        if params.get(member):
-            keys[key] = [str(params[member])]
-    if params.get("VersionId"):
-        keys["s3:versionid"] = [params["VersionId"]]
+    if target.version:
+        keys["s3:versionid"] = [target.version]
+    keys.update(_request_tags(params))
+    if "existingobjecttag" in policy.lower():
+        meta = _object(ctx, bucket, target)
+        for name, value in (meta.tags if meta is not None else {}).items():
+            keys[f"s3:existingobjecttag/{name.lower()}"] = [value]
+    return keys
+
+
+def _request_tags(params: dict[str, Any]) -> dict[str, list[str]]:
+    """``s3:RequestObjectTag/<key>`` and ``s3:RequestObjectTagKeys``: the tags a write sets (the
+    ``x-amz-tagging`` header, or PutObjectTagging's TagSet)."""
+    tagging = params.get("Tagging")
+    if isinstance(tagging, str):
+        pairs = parse_qsl(tagging, keep_blank_values=True)
+    elif isinstance(tagging, dict):
+        pairs = [(t.get("Key", ""), t.get("Value", "")) for t in tagging.get("TagSet") or []]
+    else:
+        return {}
+    keys = {f"s3:requestobjecttag/{k.lower()}": [v] for k, v in pairs}
+    if pairs:
+        keys["s3:requestobjecttagkeys"] = [k for k, _ in pairs]
     return keys

@@ -42,6 +42,7 @@ SPEC = ServiceSpec(
     sigv2=verify_sigv2,
     respond=cors.add_cors_headers,
     authorize=access.authorize,  # bucket policies and the public access block
+    max_header_bytes=8192,  # RequestHeaderSectionTooLarge beyond 8 KB of headers
 )
 
 

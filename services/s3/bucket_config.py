@@ -25,7 +25,7 @@ from typing import Any
 from shared.aws.errors import AwsError
 from shared.context import RequestContext
 
-from . import errors
+from . import errors, policy
 from .storage import Bucket, S3Store
 
 _SCHEMA = """
@@ -35,6 +35,9 @@ CREATE TABLE IF NOT EXISTS configs (
     created TEXT NOT NULL,
     value   TEXT NOT NULL,
     PRIMARY KEY (bucket, kind)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS accounts (
+    account TEXT PRIMARY KEY
 ) WITHOUT ROWID;
 """
 
@@ -59,6 +62,7 @@ class BucketConfigs:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._accounts: set[str] = set()
 
     def get(self, bucket: Bucket, kind: str) -> Any:
         """The stored value (``None`` for a deleted default), or MISSING."""
@@ -80,6 +84,18 @@ class BucketConfigs:
 
     def delete(self, bucket: Bucket, kind: str) -> None:
         self._db.execute("DELETE FROM configs WHERE bucket = ? AND kind = ?", (bucket.name, kind))
+
+    def note_account(self, account: str) -> None:
+        """Remember an account that made a signed request: ACL grants may name it (by its canonical
+        id or e-mail) from then on. Cheap after the first time (a set lookup)."""
+        if account not in self._accounts:
+            self._db.execute("INSERT OR IGNORE INTO accounts (account) VALUES (?)", (account,))
+            self._accounts.add(account)
+
+    def accounts(self) -> set[str]:
+        """Every account S3 has seen a signed request from (kept across restarts with persistence)."""
+        self._accounts.update(row[0] for row in self._db.execute("SELECT account FROM accounts"))
+        return set(self._accounts)
 
     def close(self) -> None:
         self._db.close()
@@ -191,56 +207,14 @@ def _one_of(value: Any, allowed: tuple[str, ...] | list[str], optional: bool = F
         raise malformed_xml()
 
 
-def check_policy(text: str) -> None:
-    """A policy must be a JSON object whose statements have an effect, actions, principals and
-    resources (S3 checks the grammar, not what the policy allows)."""
-    try:
-        doc = json.loads(text)
-    except ValueError:
-        doc = None
-    if not isinstance(doc, dict) or not text.lstrip().startswith("{"):
-        raise malformed_policy("Policies must be valid JSON and the first byte must be '{'")
-    if doc.get("Version", "2012-10-17") not in ("2008-10-17", "2012-10-17"):
-        raise malformed_policy(f"Document is invalid: Invalid Version {doc['Version']}")
-    statements = doc.get("Statement")
-    if statements is None:
-        raise malformed_policy("Missing required field Statement")
-    statements = [statements] if isinstance(statements, dict) else statements
-    if not isinstance(statements, list) or not statements:
-        raise malformed_policy("Could not parse the policy: Statement is not valid!")
-    for statement in statements:
-        _check_statement(statement)
-
-
-def _check_statement(statement: Any) -> None:
-    if not isinstance(statement, dict):
-        raise malformed_policy("Could not parse the policy: Statement is not valid!")
-    if "Effect" not in statement:
-        raise malformed_policy("Missing required field Effect")
-    if statement["Effect"] not in ("Allow", "Deny"):
-        raise malformed_policy(f"Invalid effect: {statement['Effect']}")
-    for field in ("Action", "Principal", "Resource"):
-        if field not in statement and f"Not{field}" not in statement:
-            raise malformed_policy(f"Missing required field {field}")
+def check_policy(text: str, bucket: str | None = None) -> None:
+    """S3's checks at PutBucketPolicy (policy.check); without a bucket, resources are not checked."""
+    policy.check(text, bucket)
 
 
 def policy_is_public(text: str) -> bool:
     """S3's rule of thumb: an unconditioned Allow to every principal makes the bucket public."""
-    statements = json.loads(text).get("Statement")
-    statements = [statements] if isinstance(statements, dict) else statements
-    return any(
-        s.get("Effect") == "Allow" and "Condition" not in s and _everyone(s.get("Principal"))
-        for s in statements
-    )
-
-
-def _everyone(principal: Any) -> bool:
-    if principal == "*":
-        return True
-    if isinstance(principal, dict):
-        aws = principal.get("AWS")
-        return aws == "*" or (isinstance(aws, list) and "*" in aws)
-    return False
+    return policy.is_public(text)
 
 
 def check_tags(tags: list[dict[str, str]]) -> None:
@@ -387,3 +361,18 @@ def invalid_target_bucket(target: str, exists: bool) -> AwsError:
         else "The target bucket for logging does not exist"
     )
     return AwsError("InvalidTargetBucketForLogging", message, 400, fields={"TargetBucket": target})
+
+
+ENFORCED = "BucketOwnerEnforced"
+
+
+def object_ownership(ctx: RequestContext, bucket: Bucket) -> str:
+    """The bucket's ObjectOwnership: ``BucketOwnerEnforced`` unless set otherwise (AWS's default
+    since April 2023); a bucket whose ownership controls were deleted is ``ObjectWriter`` (ACLs on,
+    as before ownership controls existed)."""
+    value = configs(ctx).get(bucket, "ownership")
+    if value is MISSING:
+        return ENFORCED
+    if value is None:
+        return "ObjectWriter"
+    return value["Rules"][0]["ObjectOwnership"]

@@ -103,9 +103,58 @@ _AUTH_DEFAULTS = {
 }
 
 
+SIGNATURE_MISMATCH_MESSAGE = (
+    "The request signature we calculated does not match the signature you provided. "
+    "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+)
+
+
 def auth_error(service: str, case: str, message: str = "") -> AwsError:
     """The error ``service`` answers, when signatures are enforced, for an unsigned request
     (``missing``), an access key it does not know (``unknown``) or a wrong signature
     (``mismatch``, with the verifier's ``message``)."""
     code, default, status = _AUTH_ERRORS.get(service, {}).get(case) or _AUTH_DEFAULTS[case]
     return AwsError(code, message or default, status)
+
+
+# A body that does not hash to the ``x-amz-content-sha256`` it declares. S3 reads that header itself
+# and names the mismatch; every other service only feeds it into the signature's canonical request,
+# so there the same request fails as a signature mismatch.
+
+
+def payload_hash_mismatch(service: str, declared: str, computed: str) -> AwsError:
+    """What ``service`` answers when the body's SHA-256 is ``computed`` but ``declared`` was sent."""
+    if service == "s3":
+        return AwsError(
+            "XAmzContentSHA256Mismatch",
+            "The provided 'x-amz-content-sha256' header does not match what was computed.",
+            400,
+            fields={"ClientComputedContentSHA256": declared, "S3ComputedContentSHA256": computed},
+        )
+    return auth_error(service, "mismatch", SIGNATURE_MISMATCH_MESSAGE)
+
+
+def invalid_payload_hash(service: str, value: str) -> AwsError | None:
+    """What ``service`` answers for an ``x-amz-content-sha256`` that is neither a payload mode nor a
+    SHA-256 digest; None where the service does not read the header (it only feeds the signature)."""
+    if service != "s3":
+        return None
+    return AwsError(
+        "InvalidArgument",
+        "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, "
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, "
+        "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER "
+        "or a valid sha256 value.",
+        400,
+        fields={"ArgumentName": "x-amz-content-sha256", "ArgumentValue": value},
+    )
+
+
+def header_section_too_large(limit: int) -> AwsError:
+    """S3's answer to a request whose header section is larger than ``limit`` bytes (8 KB there)."""
+    return AwsError(
+        "RequestHeaderSectionTooLarge",
+        "Your request header section exceeds the maximum allowed size.",
+        400,
+        fields={"MaxSizeAllowed": str(limit)},
+    )

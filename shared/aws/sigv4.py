@@ -21,7 +21,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
-from shared.aws.errors import AwsError
+from shared.aws.errors import SIGNATURE_MISMATCH_MESSAGE, AwsError
 from shared.aws.http import Headers, HttpRequest
 
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -29,16 +29,25 @@ UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 STREAMING_PAYLOAD = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
 STREAMING_PAYLOAD_TRAILER = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
 STREAMING_UNSIGNED_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+# What x-amz-content-sha256 may say instead of the body's digest (the ECDSA ones are SigV4a's).
+PAYLOAD_MODES = frozenset(
+    {
+        UNSIGNED_PAYLOAD,
+        STREAMING_PAYLOAD,
+        STREAMING_PAYLOAD_TRAILER,
+        STREAMING_UNSIGNED_TRAILER,
+        "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD",
+        "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER",
+    }
+)
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 DEFAULT_ACCOUNT = "000000000000"
 MAX_SKEW = timedelta(minutes=15)
 MAX_PRESIGN_EXPIRES = 7 * 24 * 3600  # a week, AWS's limit for X-Amz-Expires
 _AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 _ACCOUNT_KEY = re.compile(r"[0-9]{12}")
-_MISMATCH_MESSAGE = (
-    "The request signature we calculated does not match the signature you provided. "
-    "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
-)
+_SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
+_MISMATCH_MESSAGE = SIGNATURE_MISMATCH_MESSAGE
 
 
 @dataclass(frozen=True)
@@ -385,6 +394,47 @@ def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
     for part in (date, region, service, "aws4_request"):
         key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
     return key
+
+
+# ---------------------------------------------------------------------------------------------
+# Declared payload hashes (x-amz-content-sha256)
+
+
+def is_sha256_hex(value: str) -> bool:
+    return bool(_SHA256_HEX.fullmatch(value))
+
+
+class PayloadCheck:
+    """The body's SHA-256, computed as the body streams past, against the digest the client declared
+    in ``x-amz-content-sha256``.
+
+    The signature only proves that the client signed that *declaration*; nothing but this check ties
+    it to the bytes that arrived. ``wrap`` passes the (raw, still framed) body through unchanged;
+    with ``check_at_end`` its last read raises ``on_mismatch(computed)`` instead of ending, so a
+    consumer that commits only after a clean end (S3's object writes) commits nothing. Otherwise
+    the caller runs ``check`` when it chooses (after the signature check, which AWS runs first).
+    """
+
+    __slots__ = ("declared", "computed", "_on_mismatch")
+
+    def __init__(self, declared: str, on_mismatch: Callable[[str], AwsError]) -> None:
+        self.declared = declared.lower()
+        self.computed: str | None = None  # known once the body has been read to its end
+        self._on_mismatch = on_mismatch
+
+    async def wrap(self, chunks: AsyncIterator[bytes], *, check_at_end: bool) -> AsyncIterator[bytes]:
+        digest = hashlib.sha256()
+        async for chunk in chunks:
+            digest.update(chunk)
+            yield chunk
+        self.computed = digest.hexdigest()
+        if check_at_end:
+            self.check()
+
+    def check(self) -> None:
+        """Raise unless the body read so far hashes to the declared digest (a no-op before its end)."""
+        if self.computed is not None and self.computed != self.declared:
+            raise self._on_mismatch(self.computed)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import json
 import os
 import tarfile
 import time
+import urllib.request
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
@@ -290,6 +291,63 @@ def test_image_function_runs_the_users_image(local_fleet, client, engine) -> Non
             "the image function's containers removed", lambda: lambdas.of("from-image") == [], timeout=30
         )
         engine.images.remove(tag, force=True)
+
+
+LAYER_READER = """
+import os, subprocess
+
+
+def handler(event, context):
+    return {"data": open("/opt/data.txt").read(),
+            "tool": subprocess.run(["/opt/bin/layer-tool"], capture_output=True, text=True).stdout,
+            "opt_env": os.environ.get("FLOTILLA_LAMBDA_OPT")}
+"""
+
+
+def layer_zip() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("data.txt", "from the layer")
+        tool = zipfile.ZipInfo("bin/layer-tool")
+        tool.external_attr = (0o100755) << 16
+        zf.writestr(tool, "#!/bin/sh\necho tool ran\n")
+    return buf.getvalue()
+
+
+def test_layers_are_at_opt_and_delete_removes_the_container_at_once(local_fleet, client) -> None:
+    _, lambdas = local_fleet
+    lam = client("lambda")
+    layer = lam.publish_layer_version(LayerName="docker-layer", Content={"ZipFile": layer_zip()})
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("app.py", LAYER_READER)
+    lam.create_function(
+        FunctionName="reads-opt", Runtime="python3.11", Role=ROLE, Handler="app.handler",
+        Code={"ZipFile": buf.getvalue()}, Layers=[layer["LayerVersionArn"]],
+    )  # fmt: skip
+    out, result = invoke(lam, "reads-opt")
+    assert "FunctionError" not in out, result
+    assert result == {"data": "from the layer", "tool": "tool ran\n", "opt_env": None}
+    assert len(lambdas.of("reads-opt")) == 1
+    lam.delete_function(FunctionName="reads-opt")  # well before the idle time (IDLE_SECONDS)
+    wait_for("the deleted function's container removed", lambda: lambdas.of("reads-opt") == [], timeout=3)
+
+
+def test_warm_invoke_without_tail_logs_later(local_fleet, client) -> None:
+    """Without LogType=Tail the answer does not wait for the container's log stream: the output and
+    Lambda's END/REPORT lines reach the logs endpoint a moment later."""
+    fleet, _ = local_fleet
+    lam = client("lambda")
+    create(lam, "logs-later")
+    invoke(lam, "logs-later")  # cold
+    out, result = invoke(lam, "logs-later")
+    assert "FunctionError" not in out and "LogResult" not in out
+
+    def logged() -> bool:
+        text = urllib.request.urlopen(f"{fleet.url}/_flotilla/lambda/logs/logs-later").read().decode()
+        return text.count(f"hello from {result['hostname']}") == 2 and text.count("REPORT RequestId") == 2
+
+    wait_for("both invocations' output in the log", logged, timeout=10)
 
 
 def test_idle_environment_is_removed(local_fleet, client) -> None:

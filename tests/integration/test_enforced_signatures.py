@@ -210,3 +210,48 @@ def test_decoded_length_mismatch_is_incomplete_body(strict: Fleet, chunk_bucket:
     assert "<Code>IncompleteBody</Code>" in response.text
     assert f"<NumberBytesExpected>{declared}</NumberBytesExpected>" in response.text
     assert _error(lambda: _client(strict, "s3").head_object(Bucket=chunk_bucket, Key="short")) == ("404", 404)
+
+
+# --- x-amz-content-sha256 against the body -------------------------------------------------------
+
+
+def _tamper_after_signing(client):
+    """Flip a bit of the body once botocore has signed it (its declared digest, if any, is the original's);
+    for services whose signer declares none, declare the body's digest first, as some SDKs do."""
+
+    def declare(request, **_: object) -> None:
+        request.headers["X-Amz-Content-SHA256"] = hashlib.sha256(request.body or b"").hexdigest()
+
+    def tamper(request, **_: object) -> None:
+        body = request.body.read() if hasattr(request.body, "read") else request.body
+        request.body = bytes([body[0] ^ 1]) + body[1:]
+
+    if client.meta.service_model.service_name != "s3":  # S3's signer declares it itself
+        client.meta.events.register("before-sign", declare)
+    client.meta.events.register("before-send", tamper)
+    return client
+
+
+@pytest.mark.parametrize(
+    ("service", "call", "expected"),
+    [
+        (
+            "s3",
+            lambda c: c.put_object(Bucket="strict-bucket", Key="t", Body=b"x" * 1000),
+            ("XAmzContentSHA256Mismatch", 400),
+        ),
+        ("sqs", lambda c: c.list_queues(), ("SignatureDoesNotMatch", 403)),
+        ("dynamodb", lambda c: c.list_tables(), ("InvalidSignatureException", 400)),
+    ],
+)
+def test_body_changed_after_signing_is_refused(strict: Fleet, service, call, expected) -> None:
+    """The signature covers the declared digest, not the bytes: S3 names the mismatch, the others (whose
+    canonical request hashes the body they received) fail the signature."""
+    if service == "s3":
+        _client(strict, "s3").create_bucket(Bucket="strict-bucket")
+    assert _error(lambda: call(_tamper_after_signing(_client(strict, service)))) == expected
+    if service == "s3":
+        assert _error(lambda: _client(strict, "s3").head_object(Bucket="strict-bucket", Key="t")) == (
+            "404",
+            404,
+        )

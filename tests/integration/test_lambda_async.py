@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 import threading
 import time
 import uuid
@@ -16,7 +17,6 @@ from typing import Any
 
 import httpx
 import pytest
-from botocore.exceptions import ClientError
 
 from shared.bus import Bus
 
@@ -102,21 +102,11 @@ def event_invoke(lam, name: str, event: dict) -> str:
 
 
 def put_config(lam, name: str, **config) -> None:
-    try:
-        lam.put_function_event_invoke_config(FunctionName=name, **config)
-    except ClientError as err:
-        if err.response["Error"]["Code"] == "NotImplemented":
-            pytest.skip("PutFunctionEventInvokeConfig is not wired yet")
-        raise
+    lam.put_function_event_invoke_config(FunctionName=name, **config)
 
 
 def put_concurrency(lam, name: str, reserved: int) -> None:
-    try:
-        lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=reserved)
-    except ClientError as err:
-        if err.response["Error"]["Code"] == "NotImplemented":
-            pytest.skip("PutFunctionConcurrency is not wired yet")
-        raise
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=reserved)
 
 
 def test_failing_event_is_retried_twice_then_dead_lettered(lam, sqs, endpoint):
@@ -257,3 +247,31 @@ def test_logs_endpoint(lam, endpoint):
     assert text.count("REPORT RequestId:") == 2
     tail = httpx.get(f"{endpoint}/_flotilla/lambda/logs/{name}", params={"tail": 40}).text
     assert len(tail.encode()) <= 40 and text.endswith(tail)
+
+
+def test_failed_event_record_goes_to_an_s3_destination(lam, aws):
+    s3 = aws("s3")
+    bucket = f"failures-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=bucket)
+    name = create(lam)
+    put_config(
+        lam,
+        name,
+        MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": f"arn:aws:s3:::{bucket}"}},
+    )
+    request_id = event_invoke(lam, name, {"action": "fail", "n": 9})
+
+    def keys() -> list[str]:
+        return [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+
+    [key] = wait_for(keys, what="the invocation record in S3")
+    today = time.gmtime()
+    prefix = f"aws/lambda/async/{name}/{time.strftime('%Y/%m/%d', today)}/{time.strftime('%Y-%m-%dT', today)}"
+    assert key.startswith(prefix), key
+    assert re.fullmatch(r"\d{2}\.\d{2}\.\d{2}-[0-9a-f-]{36}", key[len(prefix) :]), key
+    record = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    assert record["requestContext"]["requestId"] == request_id
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestPayload"] == {"action": "fail", "n": 9}
+    assert record["responseContext"]["functionError"] == "Unhandled"

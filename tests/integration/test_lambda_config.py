@@ -10,7 +10,6 @@ import re
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
 from tests.integration import lambda_support as support
 from tests.integration.lambda_support import create_function, error_of
@@ -50,13 +49,7 @@ def fresh_account(endpoint):
 
 
 def published(lam, name: str) -> str:
-    """Publish a version (skipping the test while PublishVersion is not implemented)."""
-    try:
-        return lam.publish_version(FunctionName=name)["Version"]
-    except ClientError as err:
-        if err.response["Error"]["Code"] == "NotImplemented":
-            pytest.skip("PublishVersion is not implemented yet")
-        raise
+    return lam.publish_version(FunctionName=name)["Version"]
 
 
 # -- resource policies -------------------------------------------------------------------------

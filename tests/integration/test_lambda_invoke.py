@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import time
 import uuid
 import zipfile
 
 import pytest
+from botocore.exceptions import ClientError
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 
@@ -38,6 +40,12 @@ def handler(event, context):
     if action == "context":
         return {"id": context.aws_request_id, "arn": context.invoked_function_arn,
                 "remaining": context.get_remaining_time_in_millis()}
+    if action == "pid":
+        return os.getpid()
+    if action == "client_context":
+        cc = context.client_context
+        return {"custom": cc.custom, "env": cc.env, "installation_id": cc.client.installation_id,
+                "app_title": cc.client.app_title}
     if action == "s3":
         import boto3
         s3 = boto3.client("s3")
@@ -196,9 +204,113 @@ def test_import_error_is_reported(lam):
 def test_dry_run_event_and_limits(lam, fn):
     assert lam.invoke(FunctionName=fn, InvocationType="DryRun")["StatusCode"] == 204
     assert lam.invoke(FunctionName=fn, InvocationType="Event", Payload=b"{}")["StatusCode"] == 202
-    with pytest.raises(lam.exceptions.RequestTooLargeException):
+    with pytest.raises(ClientError) as too_large:
         lam.invoke(FunctionName=fn, Payload=b'"' + b"x" * (6 * 1024 * 1024) + b'"')
+    assert too_large.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
+    assert too_large.value.response["Error"] == {
+        "Code": "RequestEntityTooLargeException",
+        "Message": "Request must be smaller than 6291456 bytes for the InvokeFunction operation",
+    }
+    event_payload = b'"' + b"x" * (256 * 1024) + b'"'  # 262146 bytes
+    with pytest.raises(ClientError) as too_large:
+        lam.invoke(FunctionName=fn, InvocationType="Event", Payload=event_payload)
+    assert too_large.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
+    assert too_large.value.response["Error"] == {
+        "Code": "RequestEntityTooLargeException",
+        "Message": "262146 byte payload is too large for the Event invocation type (limit 262144 bytes)",
+    }
     with pytest.raises(lam.exceptions.InvalidRequestContentException):
         lam.invoke(FunctionName=fn, Payload=b"not json")
     with pytest.raises(lam.exceptions.ResourceNotFoundException):
         lam.invoke(FunctionName="no-such-function", Payload=b"{}")
+
+
+def test_client_context_reaches_the_handler(lam, fn):
+    client_context = {
+        "client": {"installation_id": "install-1", "app_title": "Flotilla app", "app_version_name": "1.0",
+                   "app_version_code": "1", "app_package_name": "cloud.flotilla"},
+        "custom": {"tenant": "blue"},
+        "env": {"platform": "linux"},
+    }  # fmt: skip
+    encoded = base64.b64encode(json.dumps(client_context).encode()).decode()
+    out, result = call(lam, fn, {"action": "client_context"}, ClientContext=encoded)
+    assert "FunctionError" not in out, result
+    assert result == {"custom": {"tenant": "blue"}, "env": {"platform": "linux"},
+                      "installation_id": "install-1", "app_title": "Flotilla app"}  # fmt: skip
+
+
+def process_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def wait_until(check, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def test_deleting_a_version_or_the_function_kills_its_environments_at_once(lam):
+    name = create(lam)
+    version = lam.publish_version(FunctionName=name)["Version"]
+    _, latest_pid = call(lam, name, {"action": "pid"})
+    _, version_pid = call(lam, f"{name}:{version}", {"action": "pid"})
+    assert latest_pid != version_pid and not process_gone(latest_pid) and not process_gone(version_pid)
+
+    lam.delete_function(FunctionName=name, Qualifier=version)  # the fleet's idle time is 300 s
+    wait_until(lambda: process_gone(version_pid), timeout=5)
+    assert not process_gone(latest_pid)  # $LATEST's environment stays warm
+    _, again = call(lam, name, {"action": "pid"})
+    assert again == latest_pid
+
+    lam.delete_function(FunctionName=name)
+    wait_until(lambda: process_gone(latest_pid), timeout=5)
+
+
+BOOTSTRAP = """#!/usr/bin/env python3
+# A custom runtime: the Runtime API loop, with urllib only.
+import json, os, urllib.request
+
+api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime/invocation/"
+while True:
+    with urllib.request.urlopen(api + "next") as got:
+        request_id = got.headers["Lambda-Runtime-Aws-Request-Id"]
+        event = json.loads(got.read())
+    body = json.dumps({"handler": os.environ["_HANDLER"], "event": event, "cwd": os.getcwd(),
+                       "task_root": os.environ["LAMBDA_TASK_ROOT"]}).encode()
+    urllib.request.urlopen(urllib.request.Request(api + request_id + "/response", data=body, method="POST"))
+"""
+
+
+def zip_with_bootstrap(text: str, mode: int = 0o755) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        info = zipfile.ZipInfo("bootstrap")
+        info.external_attr = (0o100000 | mode) << 16
+        archive.writestr(info, text)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("runtime", ["provided.al2023", "provided.al2"])
+def test_os_only_runtime_runs_the_bootstrap(lam, runtime):
+    name = create(lam, Runtime=runtime, Handler="my.handler", Code={"ZipFile": zip_with_bootstrap(BOOTSTRAP)})
+    out, result = call(lam, name, {"n": 1})
+    assert "FunctionError" not in out, result
+    assert result["handler"] == "my.handler" and result["event"] == {"n": 1}
+    assert result["cwd"] == result["task_root"]
+    _, again = call(lam, name, {"n": 2})  # warm: the same loop takes the next invocation
+    assert again["event"] == {"n": 2}
+    lam.delete_function(FunctionName=name)
+
+
+def test_os_only_runtime_without_a_bootstrap_fails_the_invocation(lam):
+    name = create(lam, Runtime="provided.al2023", Handler="x")  # the zip holds app.py only
+    out, result = call(lam, name, {})
+    assert out["FunctionError"] == "Unhandled"
+    assert result["errorType"] == "Runtime.InvalidEntrypoint"
+    assert result["errorMessage"].startswith("Couldn't find valid bootstrap(s): [")
+    lam.delete_function(FunctionName=name)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
+import json
+import zipfile
 
 import pytest
 
@@ -99,3 +102,40 @@ def test_layer_permissions(lam):
     assert error_of(lam.get_layer_version_policy, LayerName=name, VersionNumber=5)[2] == (
         f"Layer version arn:aws:lambda:us-east-1:000000000000:layer:{name}:5 does not exist."
     )
+
+
+def zip_with_modes(files: dict[str, tuple[str, int]]) -> bytes:
+    """A zip whose entries carry Unix modes (path -> (text, mode)), as `zip` on Linux makes them."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        for path, (text, mode) in files.items():
+            info = zipfile.ZipInfo(path)
+            info.external_attr = (0o100000 | mode) << 16
+            archive.writestr(info, text)
+    return buf.getvalue()
+
+
+LAYER_TOOL = '#!/bin/sh\necho "tool says $1"\n'
+CALLS_TOOL = """
+import os, subprocess
+
+
+def handler(event, context):
+    out = subprocess.run(["layer-tool", "hi"], capture_output=True, text=True, check=True).stdout
+    opt = os.environ["FLOTILLA_LAMBDA_OPT"]
+    return {"out": out, "opt_file": open(os.path.join(opt, "data.txt")).read(),
+            "path_first": os.environ["PATH"].split(os.pathsep)[0] == os.path.join(opt, "bin"),
+            "lib": os.path.join(opt, "lib") in os.environ["LD_LIBRARY_PATH"].split(os.pathsep)}
+"""
+
+
+def test_layer_binaries_are_on_path_with_the_local_executor(lam):
+    content = zip_with_modes({"bin/layer-tool": (LAYER_TOOL, 0o755), "data.txt": ("layer data", 0o644)})
+    layer = publish(lam, unique("layer"), Content={"ZipFile": content})
+    name = unique()
+    create_function(lam, name, CALLS_TOOL, Layers=[layer["LayerVersionArn"]], Timeout=10)
+    out = lam.invoke(FunctionName=name)
+    result = json.loads(out["Payload"].read())
+    assert "FunctionError" not in out, result
+    assert result == {"out": "tool says hi\n", "opt_file": "layer data", "path_first": True, "lib": True}
+    lam.delete_function(FunctionName=name)

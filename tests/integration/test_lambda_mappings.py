@@ -84,7 +84,7 @@ def ddb(aws):
     return aws("dynamodb")
 
 
-def create_function(lam, out_bucket: str = "unused") -> tuple[str, str]:
+def create_function(lam, out_bucket: str = "unused", timeout: int = 30) -> tuple[str, str]:
     name = f"esm-{uuid.uuid4().hex[:10]}"
     out = lam.create_function(
         FunctionName=name,
@@ -92,7 +92,7 @@ def create_function(lam, out_bucket: str = "unused") -> tuple[str, str]:
         Role=ROLE,
         Handler="app.handler",
         Code={"ZipFile": make_zip()},
-        Timeout=30,
+        Timeout=timeout,
         Environment={"Variables": {"OUT_BUCKET": out_bucket}},
     )
     return name, out["FunctionArn"]
@@ -282,7 +282,7 @@ def test_sqs_messages_run_the_function_and_are_deleted(lam, sqs, s3, bucket):
 
 
 def test_sqs_partial_batch_failures_go_to_the_dead_letter_queue(lam, sqs, s3, bucket):
-    name, _ = create_function(lam, bucket)
+    name, _ = create_function(lam, bucket, timeout=4)  # Lambda refuses a visibility timeout below it
     dlq_url, dlq_arn = create_queue(sqs)
     url, queue_arn = create_queue(
         sqs,
@@ -310,13 +310,69 @@ def test_sqs_partial_batch_failures_go_to_the_dead_letter_queue(lam, sqs, s3, bu
 
 
 def test_sqs_function_error_leaves_the_messages(lam, sqs, s3, bucket):
-    name, _ = create_function(lam, bucket)
+    name, _ = create_function(lam, bucket, timeout=2)
     url, queue_arn = create_queue(sqs, VisibilityTimeout="2")
     mapping = lam.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName=name)
     wait_state(lam, mapping["UUID"], "Enabled")
     sqs.send_message(QueueUrl=url, MessageBody="crash-now")
     # A second receive of the same message proves the failed batch was not deleted.
     wait_for(lambda: object_exists(s3, bucket, "sqs/crash-now-attempt-2"))
+    lam.delete_event_source_mapping(UUID=mapping["UUID"])
+
+
+BATCH_RECORDER = """
+import json, os
+import boto3
+
+
+def handler(event, context):
+    bodies = [record["body"] for record in event["Records"]]
+    boto3.client("s3").put_object(Bucket=os.environ["OUT_BUCKET"], Key="batch/" + context.aws_request_id,
+                                  Body=json.dumps(bodies))
+    return {}
+"""
+
+
+def test_sqs_batching_window_gathers_messages_sent_apart(lam, sqs, s3, bucket):
+    name = f"esm-{uuid.uuid4().hex[:10]}"
+    lam.create_function(
+        FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="app.handler", Timeout=10,
+        Code={"ZipFile": make_zip(BATCH_RECORDER)}, Environment={"Variables": {"OUT_BUCKET": bucket}},
+    )  # fmt: skip
+    # reserved concurrency 1 bounds the mapping to one poller, so one receive gathers the whole batch
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
+    url, queue_arn = create_queue(sqs)
+    mapping = lam.create_event_source_mapping(
+        EventSourceArn=queue_arn, FunctionName=name, BatchSize=10, MaximumBatchingWindowInSeconds=4
+    )
+    wait_state(lam, mapping["UUID"], "Enabled")
+    sqs.send_message(QueueUrl=url, MessageBody="first")
+    time.sleep(1.5)  # the scenario: the second message comes well after the first (within the window)
+    sqs.send_message(QueueUrl=url, MessageBody="second")
+
+    def batches() -> list[list[str]]:
+        listed = s3.list_objects_v2(Bucket=bucket, Prefix="batch/").get("Contents", [])
+        return [json.loads(s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()) for o in listed]
+
+    assert wait_for(batches, timeout=30) == [["first", "second"]]
+    wait_for(lambda: queue_empty(sqs, url))
+    lam.delete_event_source_mapping(UUID=mapping["UUID"])
+
+
+def test_sqs_visibility_timeout_shorter_than_the_function_timeout_is_refused(lam, sqs):
+    name, _ = create_function(lam, timeout=30)
+    _, queue_arn = create_queue(sqs, VisibilityTimeout="20")
+    with pytest.raises(ClientError) as refused:
+        lam.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName=name)
+    assert refused.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert refused.value.response["Error"]["Message"] == (
+        "Queue visibility timeout: 20 seconds is less than Function timeout: 30 seconds"
+    )
+    short, _ = create_function(lam, timeout=20)  # equal is fine
+    mapping = lam.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName=short, Enabled=False)
+    with pytest.raises(ClientError) as refused:  # re-pointing it at the slower function is refused too
+        lam.update_event_source_mapping(UUID=mapping["UUID"], FunctionName=name)
+    assert "is less than Function timeout: 30 seconds" in refused.value.response["Error"]["Message"]
     lam.delete_event_source_mapping(UUID=mapping["UUID"])
 
 

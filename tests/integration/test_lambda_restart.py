@@ -128,7 +128,7 @@ def test_function_and_sqs_mapping_survive_a_restart(fleet: Fleet, client) -> Non
         Role=ROLE,
         Handler="handler.handler",
         Code={"ZipFile": code},
-        Timeout=30,
+        Timeout=3,  # Lambda refuses a queue whose visibility timeout is below the function's
         Environment={"Variables": {"OUT_BUCKET": bucket}},
     )
     location = lam.get_function(FunctionName=name)["Code"]["Location"]

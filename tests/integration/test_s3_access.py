@@ -62,14 +62,20 @@ def run(settings: Settings, scenario: Callable[[Call], Awaitable[None]]) -> None
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url=ENDPOINT) as http:
 
-                async def call(who: tuple[str, str] | None, method: str, path: str, body: bytes = b"") -> Any:
+                async def call(
+                    who: tuple[str, str] | None,
+                    method: str,
+                    path: str,
+                    body: bytes = b"",
+                    headers: dict[str, str] | None = None,
+                ) -> Any:
                     url = f"{ENDPOINT}{path}"
-                    headers: dict[str, str] = {}
+                    sent = dict(headers or {})
                     if who is not None:
-                        request = AWSRequest(method=method, url=url, data=body)
+                        request = AWSRequest(method=method, url=url, data=body, headers=sent)
                         S3SigV4Auth(Credentials(*who), "s3", "us-east-1").add_auth(request)
-                        headers = dict(request.headers.items())
-                    return await http.request(method, url, content=body, headers=headers)
+                        sent = dict(request.headers.items())
+                    return await http.request(method, url, content=body, headers=sent)
 
                 await scenario(call)
 
@@ -94,8 +100,15 @@ async def setup_bucket(call: Call, bucket_policy: str | None = None) -> None:
         assert (await call(OWNER, "PUT", "/pub?policy", bucket_policy.encode())).is_success
 
 
-async def status(call: Call, who: tuple[str, str] | None, method: str, path: str, body: bytes = b"") -> int:
-    response = await call(who, method, path, body)
+async def status(
+    call: Call,
+    who: tuple[str, str] | None,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+) -> int:
+    response = await call(who, method, path, body, headers)
     if response.status_code == 403:
         assert (code_of(response), "<Message>Access Denied</Message>" in response.text) == (
             "AccessDenied",
@@ -137,7 +150,11 @@ def test_anonymous_access_follows_the_policy(tmp_path) -> None:
 def test_deny_for_another_account_and_owner_keeps_the_policy(tmp_path) -> None:
     other = {"AWS": f"arn:aws:iam::{OTHER[0]}:root"}
     doc = policy(
-        deny(other, "s3:*", "arn:aws:s3:::pub/private/*"), deny({"AWS": OTHER[0]}, "s3:PutObject", "*")
+        allow(
+            other, ["s3:GetObject", "s3:PutObject"], "arn:aws:s3:::pub/*"
+        ),  # another account needs an Allow
+        deny(other, "s3:*", "arn:aws:s3:::pub/private/*"),
+        deny({"AWS": OTHER[0]}, "s3:PutObject", "arn:aws:s3:::pub/*"),
     )
 
     async def scenario(call: Call) -> None:
@@ -160,7 +177,10 @@ def test_deny_for_another_account_and_owner_keeps_the_policy(tmp_path) -> None:
 
 def test_delete_objects_answers_access_denied_per_key(tmp_path) -> None:
     """S3 judges DeleteObjects key by key: denied keys are AccessDenied entries, the rest go."""
-    doc = policy(deny({"AWS": OTHER[0]}, "s3:DeleteObject", "arn:aws:s3:::pub/private/*"))
+    doc = policy(
+        allow({"AWS": OTHER[0]}, "s3:DeleteObject", "arn:aws:s3:::pub/*"),
+        deny({"AWS": OTHER[0]}, "s3:DeleteObject", "arn:aws:s3:::pub/private/*"),
+    )
     body = (
         b"<Delete><Object><Key>public/a.txt</Key></Object><Object><Key>private/b.txt</Key></Object></Delete>"
     )
@@ -239,6 +259,50 @@ def test_not_enforced_by_default_but_block_public_policy_is(tmp_path) -> None:
         assert await status(call, OWNER, "PUT", "/pub?policy", policy(PUBLIC_READ).encode()) == 403
 
     run(settings_for(tmp_path), scenario)
+
+
+def test_acls_open_objects_to_anonymous_requests(tmp_path) -> None:
+    """How the S3 test suites check ACLs: a bucket with ACLs on, a public-read object."""
+
+    async def scenario(call: Call) -> None:
+        headers = {"x-amz-object-ownership": "ObjectWriter"}
+        assert (await call(OWNER, "PUT", "/acl", headers=headers)).status_code == 200
+        public = await call(OWNER, "PUT", "/acl/pub", b"p", headers={"x-amz-acl": "public-read"})
+        assert public.status_code == 200, public.text
+        assert (await call(OWNER, "PUT", "/acl/private", b"x")).status_code == 200
+        got = await call(ANON, "GET", "/acl/pub")
+        assert (got.status_code, got.content) == (200, b"p")
+        assert await status(call, ANON, "GET", "/acl/private") == 403
+        assert await status(call, ANON, "GET", "/acl?list-type=2") == 403  # the bucket is not public
+        assert await status(call, OWNER, "PUT", "/acl?acl", headers={"x-amz-acl": "public-read"}) == 200
+        assert await status(call, ANON, "GET", "/acl?list-type=2") == 200  # bucket READ: list
+        assert await status(call, ANON, "GET", "/acl/missing") == 404  # ... so a missing key is 404
+        assert await status(call, ANON, "PUT", "/acl/new", b"n") == 403  # READ is not WRITE
+
+    run(settings_for(tmp_path, extra={"enforce_access": "1"}), scenario)
+
+
+def test_conditions_on_request_headers(tmp_path) -> None:
+    """aws:SourceIp (X-Forwarded-For) and aws:SecureTransport (X-Forwarded-Proto) as a proxy sends them."""
+    doc = policy(
+        allow(
+            "*", "s3:GetObject", "arn:aws:s3:::pub/*", Condition={"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}
+        ),
+        deny("*", "s3:GetObject", "arn:aws:s3:::pub/*", Condition={"Bool": {"aws:SecureTransport": "false"}}),
+    )
+
+    async def scenario(call: Call) -> None:
+        await setup_bucket(call, doc)
+        inside = {"x-forwarded-for": "10.1.2.3", "x-forwarded-proto": "https"}
+        assert await status(call, ANON, "GET", "/pub/public/a.txt", headers=inside) == 200
+        outside = {"x-forwarded-for": "192.0.2.1", "x-forwarded-proto": "https"}
+        assert await status(call, ANON, "GET", "/pub/public/a.txt", headers=outside) == 403
+        assert (
+            await status(call, ANON, "GET", "/pub/public/a.txt", headers={"x-forwarded-for": "10.1.2.3"})
+            == 403
+        )
+
+    run(settings_for(tmp_path, extra={"enforce_access": "1"}), scenario)
 
 
 # -- the shared fleet: enforcement is off --------------------------------------------------------

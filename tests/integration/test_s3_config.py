@@ -32,7 +32,7 @@ POLICY = json.dumps(
                 "Effect": "Allow",
                 "Principal": {"AWS": "arn:aws:iam::000000000000:root"},
                 "Action": "s3:GetObject",
-                "Resource": "arn:aws:s3:::x/*",
+                "Resource": "arn:aws:s3:::BUCKET/*",  # S3 refuses resources outside the bucket
             }
         ],
     }
@@ -175,11 +175,12 @@ def test_config_of_a_missing_bucket(s3, case):
 
 def test_policy_round_trip_status_and_malformed(s3, bucket):
     assert error_of(s3.get_bucket_policy, Bucket=bucket)[:2] == ("NoSuchBucketPolicy", 404)
-    put = s3.put_bucket_policy(Bucket=bucket, Policy=POLICY)
+    doc = POLICY.replace("BUCKET", bucket)
+    put = s3.put_bucket_policy(Bucket=bucket, Policy=doc)
     assert put["ResponseMetadata"]["HTTPStatusCode"] == 204
-    assert s3.get_bucket_policy(Bucket=bucket)["Policy"] == POLICY
+    assert s3.get_bucket_policy(Bucket=bucket)["Policy"] == doc
     assert s3.get_bucket_policy_status(Bucket=bucket)["PolicyStatus"] == {"IsPublic": False}
-    public = json.loads(POLICY)
+    public = json.loads(doc)
     public["Statement"][0]["Principal"] = "*"
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(public))
     assert s3.get_bucket_policy_status(Bucket=bucket)["PolicyStatus"] == {"IsPublic": True}

@@ -40,6 +40,9 @@ def crc32(data: bytes) -> bytes:
 
 def test_upload_parts_complete_and_read_back(s3, bucket):
     one, two = os.urandom(5 * MiB), os.urandom(1234)
+    s3.put_bucket_ownership_controls(  # ACLs on (new buckets have them disabled)
+        Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
+    )
     created = s3.create_multipart_upload(
         Bucket=bucket,
         Key="big",

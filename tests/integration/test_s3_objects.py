@@ -301,6 +301,10 @@ def _grants(acl: dict) -> list[tuple[str, str]]:
 
 
 def test_object_acls(s3, bucket):
+    # new buckets have ACLs disabled (BucketOwnerEnforced), as on AWS since 2023
+    s3.put_bucket_ownership_controls(
+        Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
+    )
     s3.put_object(Bucket=bucket, Key="k", Body=b"x")
     acl = s3.get_object_acl(Bucket=bucket, Key="k")
     assert _grants(acl) == [("CanonicalUser", "owner", "FULL_CONTROL")]
@@ -340,7 +344,7 @@ def test_object_acls(s3, bucket):
 
 def test_bucket_acls(s3):
     name = unique()
-    s3.create_bucket(Bucket=name, ACL="public-read")
+    s3.create_bucket(Bucket=name, ACL="public-read", ObjectOwnership="ObjectWriter")
     try:
         assert _grants(s3.get_bucket_acl(Bucket=name)) == [
             ("CanonicalUser", "owner", "FULL_CONTROL"),

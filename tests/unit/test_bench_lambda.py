@@ -98,6 +98,7 @@ def test_render_shows_the_lambda_part() -> None:
     lam = _lambda(2.3, 58.0, {"skipped": "no engine: no docker"})
     lam["warm"]["gateway"]["http"] = {"n": 9, "p50_ms": 1.5, "p99_ms": 2.0, "max_ms": 2.5}
     lam["warm"]["gateway"]["call"].update(p99_ms=3.0, max_ms=4.0)
+    lam["burst"] = {}
     lam["cold_local"]["service"] = {"n": 5, "p50_ms": 9.0, "max_ms": 9.3}
     for b in lam["burst"].values():
         b.update(p50_ms=800.0, max_ms=1000.0, environments=33, cold_starts=33)
@@ -116,3 +117,20 @@ def test_render_shows_the_lambda_part() -> None:
     row = next(line for line in text.splitlines() if line.startswith("gateway "))
     assert row.split() == ["gateway", "9", "2.30", "3.00", "4.00", "1.50", "2.00"]
     assert "Errors:" not in text
+
+
+def test_docker_warm_row_is_in_the_warm_table() -> None:
+    warm = {
+        "call": {"n": 9, "p50_ms": 15.9, "p99_ms": 32.6, "max_ms": 43.8},
+        "http": {"n": 9, "p50_ms": 12.1, "p99_ms": 30.6},
+    }
+    lam = _lambda(2.3, 58.0, {"invoke": {"n": 5, "max_ms": 410.0}, "warm": warm})
+    lam["warm"]["gateway"]["http"] = {"p50_ms": 1.0, "p99_ms": 2.0}
+    lam["warm"]["gateway"]["call"].update(p99_ms=3.0, max_ms=4.0)
+    lam["burst"] = {}
+    row = next(
+        line for line in report._lambda_tables(lam, []).splitlines() if line.startswith("docker executor")
+    )
+    assert row.split()[-6:] == ["9", "15.90", "32.60", "43.80", "12.10", "30.60"]
+    skipped = report._lambda_tables({**lam, "cold_docker": {"skipped": "no engine"}}, [])
+    assert "docker executor, direct       skipped: no engine" in skipped

@@ -153,3 +153,11 @@ def test_options_from_settings(tmp_path: Path) -> None:
         "flotilla.service": "lambda",
         "flotilla.lambda.root": str((tmp_path / "lambda").resolve()),
     }
+
+
+def test_arm64_functions_get_the_arm64_platform_only_on_an_arm64_engine() -> None:
+    assert docker_executor.platform_for("arm64", "aarch64") == "linux/arm64"
+    assert docker_executor.platform_for("arm64", "arm64") == "linux/arm64"
+    assert docker_executor.platform_for("arm64", "x86_64") is None  # no emulation: the engine's own platform
+    assert docker_executor.platform_for("x86_64", "aarch64") is None
+    assert docker_executor.platform_for("x86_64", "x86_64") is None

@@ -107,6 +107,12 @@ def test_partial_batch_responses():
                   ids) == [1, 2]  # fmt: skip
     assert report(json.dumps({"batchItemFailures": [{"itemIdentifier": "zzz"}]}).encode(), ids) is None
     assert report(json.dumps({"batchItemFailures": [{"itemIdentifier": ""}]}).encode(), ids) is None
+    # not JSON, or not the documented shape: the whole batch failed (as on AWS)
+    assert report(b"not json", ids) is None and report(b'"ok"', ids) is None and report(b"[]", ids) is None
+    assert report(b'{"batchItemFailures": "a"}', ids) is None
+    assert report(b'{"batchItemFailures": ["a"]}', ids) is None
+    assert report(b'{"batchItemFailures": [{"id": "a"}]}', ids) is None
+    assert report(b'{"batchItemFailures": null}', ids) == []
 
     messages = [{"MessageId": i} for i in ids]
     partial = invoke.Outcome(json.dumps({"batchItemFailures": [{"itemIdentifier": "b"}]}).encode(), None, "")
@@ -115,6 +121,16 @@ def test_partial_batch_responses():
     assert pollers.failed_messages(partial, messages, report=False, fifo=False) == set()
     crashed = invoke.Outcome(b"{}", "Unhandled", "")
     assert pollers.failed_messages(crashed, messages, report=True, fifo=False) == set(ids)
+
+
+def test_sqs_pollers_start_at_five_bounded_by_maximum_and_reserved_concurrency():
+    assert pollers.sqs_concurrency(None, None, fifo=False) == (5, pollers.SQS_MAX_WORKERS)
+    assert pollers.sqs_concurrency(3, None, fifo=False) == (3, 3)  # MaximumConcurrency bounds the start too
+    assert pollers.sqs_concurrency(8, None, fifo=False) == (5, 8)
+    assert pollers.sqs_concurrency(8, 2, fifo=False) == (2, 2)  # reserved concurrency bounds both
+    assert pollers.sqs_concurrency(None, 0, fifo=False) == (1, 1)  # one worker waits out the throttles
+    assert pollers.sqs_concurrency(1000, None, fifo=False) == (5, pollers.SQS_MAX_WORKERS)
+    assert pollers.sqs_concurrency(10, None, fifo=True) == (1, 1)
 
 
 def test_stream_record_and_failure_record():
@@ -137,7 +153,8 @@ def test_stream_record_and_failure_record():
     assert record["userIdentity"] == {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
     assert record["eventSourceARN"] == STREAM
     failure = pollers.failure_record(FUNCTION, STREAM, "shard-1", [record], "RetryAttemptsExhausted", 3,
-                                     invoke.Outcome(b"{}", "Unhandled", ""), "req")  # fmt: skip
+                                     invoke.Outcome(b"{}", "Unhandled", "", "7"), "req")  # fmt: skip
+    assert failure["responseContext"]["executedVersion"] == "7"  # the version that ran
     assert failure["requestContext"] == {
         "requestId": "req", "functionArn": FUNCTION, "condition": "RetryAttemptsExhausted", "approximateInvokeCount": 3
     }  # fmt: skip

@@ -82,7 +82,7 @@ def test_node_is_refused_without_the_runtime_client(tmp_path):
 
 
 def test_other_runtimes_are_still_refused(ric):
-    with pytest.raises(executors.UnsupportedRuntime, match="Python and Node.js runtimes only"):
+    with pytest.raises(executors.UnsupportedRuntime, match="Python, Node.js and OS-only runtimes only"):
         executors.LocalExecutor(node="node", node_ric=ric).check("java21")
 
 

@@ -213,3 +213,46 @@ def test_runtime_exit_is_reported(tmp_path):
 def test_local_executor_refuses_other_runtimes():
     with pytest.raises(executors.UnsupportedRuntime):
         executors.LocalExecutor().check("nodejs20.x")
+
+
+def spec_for(tmp_path: Path, runtime: str, opt_dir: Path | None = None) -> object:
+    return executors.LaunchSpec(
+        environment_id="e1", runtime=runtime, handler="h", task_root=tmp_path / "task", env={},
+        memory_mb=128, log_path=tmp_path / "log", opt_dir=opt_dir,
+    )  # fmt: skip
+
+
+def test_os_only_runtimes_run_the_code_bootstrap_then_the_layers(tmp_path: Path) -> None:
+    local = executors.LocalExecutor()
+    local.check("provided.al2023")
+    (tmp_path / "task").mkdir()
+    (tmp_path / "opt").mkdir()
+    (tmp_path / "opt" / "bootstrap").write_text("#!/bin/sh\n")
+    spec = spec_for(tmp_path, "provided.al2", tmp_path / "opt")
+    assert local.command(spec) == [str(tmp_path / "opt" / "bootstrap")]
+    (tmp_path / "task" / "bootstrap").write_text("#!/bin/sh\n")
+    assert local.command(spec) == [str(tmp_path / "task" / "bootstrap")]
+
+
+def test_layers_bin_and_lib_for_local_processes(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.delenv("LD_LIBRARY_PATH", raising=False)
+    pool = invoke.Invoker(tmp_path, executors.LocalExecutor())
+    opt, task = tmp_path / "opt", tmp_path / "task"
+    assert pool._layer_paths(task, opt) == {
+        "PATH": f"{opt}/bin:/usr/bin:/bin",
+        "LD_LIBRARY_PATH": f"{task}/lib:{opt}/lib",
+        "FLOTILLA_LAMBDA_OPT": str(opt),
+    }
+    assert pool._layer_paths(task, None) == {"PATH": "/usr/bin:/bin"}  # no layers: the host's PATH only
+
+
+def test_s3_destination_key_is_awss() -> None:
+    async_events = importlib.import_module("services.lambda.async_events")
+    from datetime import UTC, datetime
+
+    when = datetime(2026, 11, 23, 9, 5, 7, tzinfo=UTC)
+    assert (
+        async_events.s3_record_key("fn", when, "u-1")
+        == "aws/lambda/async/fn/2026/11/23/2026-11-23T09.05.07-u-1"
+    )

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from services.s3 import access
-from services.s3.access import ANONYMOUS, Request
-from shared.context import RequestContext
+from services.s3 import access, policy
+from services.s3.policy import ANONYMOUS, Request
+from shared.aws.errors import AwsError
 from shared.settings import Settings
 
 
@@ -51,14 +51,15 @@ def test_actions(operation: str, params: dict[str, Any], action: str) -> None:
     assert access.action_of(operation, params) == action
 
 
-def test_requests_of_copy_and_delete_objects() -> None:
-    ctx = RequestContext(service="s3", operation="CopyObject", request_id="r")
+def test_targets_of_copy_and_delete_objects() -> None:
     copy = {"Bucket": "dst", "Key": "k", "CopySource": "src/a%20b?versionId=v1"}
-    (_, put), (source, read) = access.requests_of(ctx, "CopyObject", copy, "000000000000")
-    assert (put.action, put.resource) == ("s3:PutObject", "arn:aws:s3:::dst/k")
-    assert (source, read.action, read.resource) == ("src", "s3:GetObjectVersion", "arn:aws:s3:::src/a b")
+    put, read = access.targets_of("CopyObject", copy)
+    assert (put.action, put.bucket, put.key) == ("s3:PutObject", "dst", "k")
+    assert (read.bucket, read.key, read.version, read.action) == ("src", "a b", "v1", "s3:GetObjectVersion")
     batch = {"Bucket": "b", "Delete": {"Objects": [{"Key": "x"}, {"Key": "y", "VersionId": "v"}]}}
-    pairs = [(r.action, r.resource) for _, r in access.requests_of(ctx, "DeleteObjects", batch, None)]
+    pairs = [
+        (t.action, access.resource_arn(t.bucket, t.key)) for t in access.targets_of("DeleteObjects", batch)
+    ]
     assert pairs == [("s3:DeleteObject", "arn:aws:s3:::b/x"), ("s3:DeleteObjectVersion", "arn:aws:s3:::b/y")]
 
 
@@ -81,7 +82,7 @@ def test_requests_of_copy_and_delete_objects() -> None:
 )
 def test_anonymous_statement_matching(fields: dict[str, Any], matched: bool) -> None:
     s = {k: v for k, v in statement(**fields).items() if v is not None}
-    assert access.matches(s, request()) is matched
+    assert policy.matches(s, request()) is matched
 
 
 @pytest.mark.parametrize(
@@ -89,8 +90,8 @@ def test_anonymous_statement_matching(fields: dict[str, Any], matched: bool) -> 
     ["*", {"AWS": "111122223333"}, {"AWS": ["x", "arn:aws:iam::111122223333:user/alice"]}],
 )
 def test_account_principals(principal: Any) -> None:
-    assert access.matches(statement(Principal=principal), request("111122223333"))
-    assert not access.matches(statement(NotPrincipal=principal, Principal=None), request("111122223333"))
+    assert policy.matches(statement(Principal=principal), request("111122223333"))
+    assert not policy.matches(statement(NotPrincipal=principal, Principal=None), request("111122223333"))
 
 
 @pytest.mark.parametrize(
@@ -106,30 +107,112 @@ def test_account_principals(principal: Any) -> None:
         ({"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}}, {"aws:sourceip": "127.0.0.1"}, True),
         ({"Null": {"s3:prefix": "true"}}, {}, True),
         ({"NumericLessThanEquals": {"s3:max-keys": "10"}}, {"s3:max-keys": "5"}, True),
-        ({"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}, {}, False),  # unknown operator
+        ({"NumericGreaterThan": {"s3:max-keys": "10"}}, {"s3:max-keys": "50"}, True),
+        ({"NumericNotEquals": {"s3:max-keys": "10"}}, {"s3:max-keys": "10"}, False),
+        ({"NumericLessThan": {"s3:max-keys": "x"}}, {"s3:max-keys": "5"}, False),  # not a number
+        ({"NumericGreaterThanEqualsIfExists": {"s3:max-keys": "10"}}, {}, True),
+        (
+            {"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}},
+            {"aws:currenttime": "2024-05-01T10:00:00Z"},
+            True,
+        ),
+        (
+            {"DateLessThanEquals": {"aws:CurrentTime": "2020-01-01"}},
+            {"aws:currenttime": "2024-05-01T10:00:00Z"},
+            False,
+        ),
+        ({"DateEquals": {"aws:EpochTime": "1700000000"}}, {"aws:epochtime": "1700000000"}, True),
+        (
+            {"DateNotEquals": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}},
+            {"aws:currenttime": "2024-05-01T10:00:00Z"},
+            True,
+        ),
+        ({"StringEquals": {"s3:ExistingObjectTag/env": "prod"}}, {"s3:existingobjecttag/env": "prod"}, True),
+        (
+            {"ForAllValues:StringEquals": {"s3:RequestObjectTagKeys": ["a", "b"]}},
+            {"s3:requestobjecttagkeys": "a"},
+            True,
+        ),
+        (
+            {"ForAllValues:StringEquals": {"s3:RequestObjectTagKeys": ["a"]}},
+            {"s3:requestobjecttagkeys": "c"},
+            False,
+        ),
+        ({"NumericFoo": {"s3:max-keys": "10"}}, {"s3:max-keys": "10"}, False),  # unknown operator
     ],
 )
 def test_conditions(condition: dict[str, Any], keys: dict[str, str], holds: bool) -> None:
-    assert access.conditions_hold(condition, {k: [v] for k, v in keys.items()}) is holds
+    assert policy.conditions_hold(condition, {k: [v] for k, v in keys.items()}) is holds
 
 
-def test_deny_wins_and_anonymous_needs_an_allow() -> None:
+def test_deny_wins_then_allow() -> None:
     public = doc(statement())
-    assert access.allowed(request(), public, {})
-    assert not access.allowed(request(), None, {})
-    assert access.allowed(request("111122223333"), None, {})  # signed: only a Deny refuses
+    assert policy.evaluate(public, request()) == policy.ALLOW
+    assert policy.evaluate(None, request()) is None
     both = doc(statement(), statement("Deny", Resource="arn:aws:s3:::b/dir/*"))
-    assert not access.allowed(request(), both, {})
-    assert not access.allowed(request("111122223333"), both, {})
-    assert access.allowed(request("111122223333", key="other"), both, {})
+    assert policy.evaluate(both, request()) == policy.DENY
+    assert policy.evaluate(both, request("111122223333")) == policy.DENY
+    assert policy.evaluate(both, request("111122223333", key="other")) == policy.ALLOW
+    only_other = doc(statement(Principal={"AWS": "222233334444"}))
+    assert policy.evaluate(only_other, request("111122223333")) is None
+
+
+OWNER, OTHER = "000000000000", "111122223333"
+
+
+def test_decide_owner_needs_no_allow_others_need_one() -> None:
+    never = lambda: False  # noqa: E731
+    always = lambda: True  # noqa: E731
+    assert access.decide(request(OWNER), OWNER, None, {}, never)
+    assert not access.decide(request(OTHER), OWNER, None, {}, never)  # cross-account: no Allow
+    assert access.decide(request(OTHER), OWNER, None, {}, always)  # ... an ACL grant
+    assert access.decide(request(OTHER), OWNER, doc(statement(Principal={"AWS": OTHER})), {}, never)
+    assert not access.decide(request(), OWNER, None, {}, never)
+    assert access.decide(request(), OWNER, doc(statement()), {}, never)
+    denied = doc(statement("Deny", Principal={"AWS": OTHER}))
+    assert not access.decide(request(OTHER), OWNER, denied, {}, always)  # a Deny beats an ACL
+    assert not access.decide(request(OWNER), OWNER, doc(statement("Deny")), {}, always)
 
 
 def test_restrict_public_buckets_sets_public_policies_aside() -> None:
     restricted = {"RestrictPublicBuckets": True}
-    assert not access.allowed(request(), doc(statement()), restricted)
-    assert access.allowed(request("000000000000"), doc(statement()), restricted)
+    never = lambda: False  # noqa: E731
+    assert not access.decide(request(), OWNER, doc(statement()), restricted, never)
+    assert not access.decide(request(OTHER), OWNER, doc(statement()), restricted, never)
+    assert access.decide(request(OWNER), OWNER, doc(statement()), restricted, never)
     conditioned = doc(statement(Condition={"StringEquals": {"aws:Referer": "https://x"}}))
-    assert access.allowed(request(**{"aws:referer": "https://x"}), conditioned, restricted)  # not public
+    assert access.decide(request(**{"aws:referer": "https://x"}), OWNER, conditioned, restricted, never)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"Action": "s3:Nope"}, "Policy has invalid action"),
+        ({"Action": ["s3:GetObject", "sqs:SendMessage"]}, "Policy has invalid action"),
+        ({"Resource": "arn:aws:s3:::other/*"}, "Policy has invalid resource"),
+        ({"Resource": "*"}, "Policy has invalid resource"),
+        ({"Condition": {"StringEqualz": {"s3:prefix": "x"}}}, "Invalid Condition type : StringEqualz"),
+    ],
+)
+def test_put_policy_checks(fields: dict[str, Any], message: str) -> None:
+    with pytest.raises(AwsError) as err:
+        policy.check(doc(statement(**fields)), "b")
+    assert (err.value.code, err.value.message) == ("MalformedPolicy", message)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"Action": "s3:*"},
+        {"Action": "*"},
+        {"Action": ["s3:get*", "s3:ListBucket"], "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"]},
+        {"Resource": "arn:aws:s3:::b*/x"},
+        {"Condition": {"ForAnyValue:StringLikeIfExists": {"s3:prefix": "x"}, "Null": {"s3:prefix": "true"}}},
+        {"Condition": {"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}},
+    ],
+)
+def test_put_policy_accepts(fields: dict[str, Any]) -> None:
+    policy.check(doc(statement(**fields)), "b")
 
 
 def test_enforcing_switches(tmp_path) -> None:

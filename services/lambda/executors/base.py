@@ -30,6 +30,7 @@ class LaunchSpec:
     memory_mb: int
     log_path: Path  # stdout and stderr of the runtime go here (appended)
     opt_dir: Path | None = None  # the function's layers, extracted: what the runtime sees as /opt
+    architecture: str = "x86_64"  # the function's Architectures[0] (x86_64 or arm64)
     image: str | None = None  # PackageType Image: the user's image (docker executor only)
     # ImageConfig overrides of an Image function (None: the image's own ENTRYPOINT / CMD / WORKDIR)
     entry_point: tuple[str, ...] | None = None

@@ -25,7 +25,8 @@ Decisions, and why:
   own, so that many environments cannot exhaust the event loop's default thread pool.
 - The container's stdout/stderr is appended to ``LaunchSpec.log_path`` by the log thread. That
   stream lags the runtime's HTTP calls a little, so ``flush_logs`` waits (bounded) until it has
-  been quiet before the invoker reads an invocation's log.
+  been quiet; the invoker calls it only when the caller wants the log at once (``LogType=Tail``),
+  so other invocations do not pay the 50 ms of silence it needs.
 - A container that cannot be started (image missing and not pullable, engine unreachable) does
   not fail the service: the runner reports the error through the Runtime API as a runtime whose
   init failed would, so the invocation fails with an error payload naming the image.
@@ -39,7 +40,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
-import json
 import logging
 import os
 import re
@@ -54,12 +54,12 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import docker
-import httpx
 from docker.errors import DockerException, ImageNotFound, NotFound
 
 from shared.settings import Settings
 
 from .base import IMAGE_RUNTIME, LaunchSpec, UnsupportedRuntime
+from .failed import FailedRunner, StartFailed
 
 log = logging.getLogger("flotilla.lambda")
 
@@ -157,14 +157,6 @@ class DockerOptions:
         return {**self.labels, SERVICE_LABEL: "lambda", ROOT_LABEL: self.root}
 
 
-class StartFailed(Exception):
-    """The container could not be started; ``error_type`` is what the invocation reports."""
-
-    def __init__(self, message: str, error_type: str) -> None:
-        super().__init__(message)
-        self.error_type = error_type
-
-
 class DockerExecutor:
     name = "docker"
 
@@ -172,6 +164,7 @@ class DockerExecutor:
         self.options = options
         self._client: docker.DockerClient | None = None
         self._here: str | None = None  # this machine's address as the containers see it
+        self._engine_arch = ""  # the engine's architecture (``docker info``), e.g. x86_64 or aarch64
         self._lock = asyncio.Lock()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -211,6 +204,7 @@ class DockerExecutor:
             if removed:
                 log.info("removed stale lambda containers", extra={"count": removed})
             self._here = self._discover_here(client)
+            self._engine_arch = str(client.info().get("Architecture") or "")
         except BaseException:
             client.close()
             raise
@@ -284,6 +278,7 @@ class DockerExecutor:
             name=f"flotilla-lambda-{function}-{spec.environment_id}",
             mem_limit=f"{spec.memory_mb}m",
             network=self.options.network or None,
+            platform=platform_for(spec.architecture, self._engine_arch),
         )
         try:
             if spec.image is None:
@@ -346,6 +341,15 @@ class DockerExecutor:
         if self._here is None:  # only after a failed connect, and then no container starts
             raise StartFailed("the Docker engine's network was not inspected", "Flotilla.DockerError")
         return self._here
+
+
+def platform_for(architecture: str, engine_arch: str) -> str | None:
+    """``linux/arm64`` for an ``arm64`` function when the engine runs arm64 natively; else None (the
+    engine's own platform). An x86_64 engine would need emulation and an arm64 variant of the image
+    (pulling it would replace the x86_64 image's tag): not done, so arm64 functions run as x86_64 there."""
+    if architecture == "arm64" and engine_arch in ("aarch64", "arm64"):
+        return "linux/arm64"
+    return None
 
 
 def _host_value(value: str, spec: LaunchSpec) -> bool:
@@ -452,42 +456,6 @@ class DockerRunner:
             status = -1
         with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
             self._loop.call_soon_threadsafe(_set_once, self._exit, status)
-
-
-class FailedRunner:
-    """Stands in for a container that could not start: like a runtime whose init failed, it takes the
-    invocation from the Runtime API and reports the error, then exits, so the caller gets an error
-    payload naming the cause instead of a hang or a bare 500."""
-
-    pid = None
-
-    def __init__(self, spec: LaunchSpec, failure: StartFailed) -> None:
-        self.failure = failure
-        self._task = asyncio.create_task(self._report(spec))
-
-    async def _report(self, spec: LaunchSpec) -> int:
-        with spec.log_path.open("ab") as out:
-            out.write(f"[ERROR] {self.failure.error_type}: {self.failure}\n".encode())
-        host, _, port = spec.env.get("AWS_LAMBDA_RUNTIME_API", "").rpartition(":")
-        base = f"http://{'127.0.0.1' if host in _WILDCARD else host}:{port}/2018-06-01/runtime"
-        body = json.dumps({"errorMessage": str(self.failure), "errorType": self.failure.error_type})
-        headers = {"Lambda-Runtime-Function-Error-Type": self.failure.error_type}
-        with contextlib.suppress(httpx.HTTPError):
-            async with httpx.AsyncClient(timeout=60.0) as client:
-                await client.get(f"{base}/invocation/next")
-                await client.post(f"{base}/init/error", content=body, headers=headers)
-        return 1
-
-    async def wait(self) -> int:
-        return await asyncio.shield(self._task)
-
-    async def kill(self) -> None:
-        self._task.cancel()
-        with contextlib.suppress(BaseException):
-            await self._task
-
-    async def flush_logs(self) -> None:
-        return None
 
 
 def _set_once(future: asyncio.Future[int], value: int) -> None:

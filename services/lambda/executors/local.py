@@ -13,6 +13,11 @@ runs on that one ``node``, whatever version the runtime names. ``NODE_PATH`` is 
 set (layers' ``nodejs/nodeNN/node_modules`` and ``nodejs/node_modules``, then the code), unless the
 function sets its own.
 
+OS-only runtimes (``provided``, ``provided.al2``, ``provided.al2023``) run the function's own
+``bootstrap`` (``<code>/bootstrap``, else ``<layers>/bootstrap``, the order Lambda looks in), which
+talks to ``AWS_LAMBDA_RUNTIME_API`` itself; without one the invocation fails with Lambda's
+``Runtime.InvalidEntrypoint``. It runs on this machine's OS, not Amazon Linux.
+
 Each process is its own process group, killed as a whole (a handler's child processes die with it).
 """
 
@@ -29,6 +34,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from .base import IMAGE_RUNTIME, LaunchSpec, UnsupportedRuntime
+from .failed import FailedRunner, StartFailed
 
 NODE_RIC_ENTRY = Path("bin") / "index.mjs"  # the package's ``aws-lambda-ric`` bin
 PYTHON_ONLY_VARIABLES = ("PYTHONPATH", "PYTHONUNBUFFERED")  # meaningless to a Node.js function
@@ -84,11 +90,11 @@ class LocalExecutor:
             raise UnsupportedRuntime(
                 "PackageType Image with the local executor (image functions need FLOTILLA_LAMBDA_EXECUTOR=docker)"
             )
-        if runtime.startswith("python"):
+        if runtime.startswith(("python", "provided")):
             return
         if not runtime.startswith("nodejs"):
             raise UnsupportedRuntime(
-                f"runtime {runtime} with the local executor (Python and Node.js runtimes only)"
+                f"runtime {runtime} with the local executor (Python, Node.js and OS-only runtimes only)"
             )
         if not self.node:
             raise UnsupportedRuntime(
@@ -109,6 +115,8 @@ class LocalExecutor:
 
     def command(self, spec: LaunchSpec) -> list[str]:
         self.check(spec.runtime)
+        if spec.runtime.startswith("provided"):
+            return [str(bootstrap(spec))]
         if spec.runtime.startswith("nodejs"):
             return [str(self.node), str(self.node_ric / NODE_RIC_ENTRY), spec.handler]
         return [self.python, "-m", "awslambdaric", spec.handler]
@@ -121,19 +129,38 @@ class LocalExecutor:
         env.setdefault("NODE_PATH", os.pathsep.join(str(p) for p in node_path(spec)))
         return env
 
-    async def start(self, spec: LaunchSpec) -> LocalRunner:
-        command = self.command(spec)
-        with spec.log_path.open("ab") as log:
-            process = await asyncio.create_subprocess_exec(
-                *command,
-                cwd=spec.task_root,
-                env=self.environment(spec),
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=log,
-                stderr=asyncio.subprocess.STDOUT,
-                start_new_session=True,
+    async def start(self, spec: LaunchSpec) -> LocalRunner | FailedRunner:
+        try:
+            command = self.command(spec)
+            with spec.log_path.open("ab") as log:
+                process = await asyncio.create_subprocess_exec(
+                    *command,
+                    cwd=spec.task_root,
+                    env=self.environment(spec),
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=asyncio.subprocess.STDOUT,
+                    start_new_session=True,
+                )
+        except StartFailed as failure:
+            return FailedRunner(spec, failure)
+        except OSError as err:  # e.g. a bootstrap that is not executable, or has a bad interpreter line
+            return FailedRunner(
+                spec, StartFailed(f"Couldn't start the runtime: {err}", "Runtime.InvalidEntrypoint")
             )
         return LocalRunner(process)
+
+
+def bootstrap(spec: LaunchSpec) -> Path:
+    """The OS-only runtime's entry point: the code's ``bootstrap``, else the layers' (as Lambda looks)."""
+    candidates = [spec.task_root / "bootstrap"] + ([spec.opt_dir / "bootstrap"] if spec.opt_dir else [])
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise StartFailed(
+        f"Couldn't find valid bootstrap(s): [{' '.join(str(p) for p in candidates)}]",
+        "Runtime.InvalidEntrypoint",
+    )
 
 
 def node_path(spec: LaunchSpec) -> list[Path]:

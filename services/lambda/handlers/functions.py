@@ -136,6 +136,7 @@ async def delete_function(ctx: RequestContext, req: dict[str, Any]) -> dict[str,
         forget_function(store(ctx).records, ctx.account_id, ctx.region, name)  # policy, URLs, configs
         if store(ctx).registry is not None:
             await store(ctx).registry.delete(function_arn(ctx, name))
+        await _discard_environments(ctx, name)
         return {"StatusCode": 204}
     if not is_version(qualifier):  # an alias: DeleteAlias deletes those
         raise errors.function_not_found(function_arn(ctx, name, qualifier))
@@ -144,6 +145,7 @@ async def delete_function(ctx: RequestContext, req: dict[str, Any]) -> dict[str,
     store(ctx).delete_version(ctx.account_id, ctx.region, name, qualifier)
     forget_function(store(ctx).records, ctx.account_id, ctx.region, name, qualifier)
     keep_code(ctx, name)
+    await _discard_environments(ctx, name, qualifier)
     return {"StatusCode": 204}
 
 
@@ -218,6 +220,12 @@ def _code_location(ctx: RequestContext, doc: dict[str, Any]) -> dict[str, Any]:
         "RepositoryType": "S3",
         "Location": store(ctx).code_url(ctx.account_id, ctx.region, name, doc["CodeHex"]),
     }
+
+
+async def _discard_environments(ctx: RequestContext, name: str, version: str | None = None) -> None:
+    """Kill the deleted function's (or version's) execution environments now, not after the idle time."""
+    if store(ctx).invoker is not None:
+        await store(ctx).invoker.discard(ctx.account_id, ctx.region, name, version)
 
 
 def _check_unaliased(ctx: RequestContext, name: str, version: str) -> None:

@@ -32,7 +32,7 @@ RESPONSE_LIMIT = 6291556  # what Lambda allows a function to return (a little ov
 async def invoke(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
     doc, version = invocation_record(ctx, req["FunctionName"], req.get("Qualifier"))
     kind = req.get("InvocationType") or "RequestResponse"
-    payload = await read_payload(req.get("Payload"), ASYNC_LIMIT if kind == "Event" else SYNC_LIMIT)
+    payload = await read_payload(req.get("Payload"), event=kind == "Event")
     client_context = decode_client_context(req.get("ClientContext"))
     if kind == "DryRun":
         return {"StatusCode": 204}
@@ -41,14 +41,15 @@ async def invoke(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
     if kind == "Event":
         await enqueue(ctx, req["FunctionName"], req.get("Qualifier"), payload)
         return {"StatusCode": 202}
-    outcome = await run(ctx, target, payload, client_context=client_context)
+    tail_wanted = req.get("LogType") == "Tail"
+    outcome = await run(ctx, target, payload, client_context=client_context, wait_for_log=tail_wanted)
     result, function_error = outcome.payload, outcome.function_error
     if len(result) > RESPONSE_LIMIT:
         result, function_error = response_too_large(), UNHANDLED
     out: dict[str, Any] = {"StatusCode": 200, "Payload": result, "ExecutedVersion": version}
     if function_error:
         out["FunctionError"] = function_error
-    if req.get("LogType") == "Tail":
+    if tail_wanted:
         out["LogResult"] = base64.b64encode(tail(outcome.log)).decode()
     return out
 
@@ -57,7 +58,7 @@ async def invoke(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
 async def invoke_async(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
     """The deprecated asynchronous invoke: an ``Event`` invoke that answers ``{"Status": 202}``."""
     doc, _version = invocation_record(ctx, req["FunctionName"])
-    payload = await read_payload(req.get("InvokeArgs"), ASYNC_LIMIT)
+    payload = await read_payload(req.get("InvokeArgs"), event=True)
     check_runtime(ctx, target_for(ctx, doc))
     await enqueue(ctx, req["FunctionName"], None, payload)
     return {"Status": 202}
@@ -83,11 +84,15 @@ async def run(
     *,
     client_context: str | None = None,
     request_id: str | None = None,
+    wait_for_log: bool = False,
 ) -> Outcome:
-    """One synchronous invocation; a concurrency limit reached is ``TooManyRequestsException``."""
+    """One synchronous invocation; a concurrency limit reached is ``TooManyRequestsException``.
+
+    ``wait_for_log``: the caller returns the invocation's log (``LogType=Tail``), see ``Invoker.invoke``.
+    """
     try:
         return await invoker(ctx).invoke(
-            target, payload, client_context=client_context, request_id=request_id
+            target, payload, client_context=client_context, request_id=request_id, wait_for_log=wait_for_log
         )
     except Throttled as err:
         raise errors.too_many_requests(err.reason) from None
@@ -135,11 +140,12 @@ def invoker(ctx: RequestContext) -> Invoker:
     return runner
 
 
-async def read_payload(body: bytes | AsyncIterator[bytes] | None, limit: int) -> bytes:
-    """The request's payload (``{}`` when empty), read no further than Lambda's limit.
+async def read_payload(body: bytes | AsyncIterator[bytes] | None, *, event: bool = False) -> bytes:
+    """The request's payload (``{}`` when empty), read no further than Lambda's 6 MB request limit.
 
-    Lambda refuses payloads over its limits (413) and payloads that are not JSON (400). The model's
-    blob payload arrives as a stream, so a 100 MB body is refused after 6 MB, not buffered.
+    Lambda refuses payloads over its limits (413 ``RequestEntityTooLargeException``: over 6 MB for any
+    invocation type, over 256 KB for ``Event``, naming the size) and payloads that are not JSON (400).
+    The model's blob payload arrives as a stream, so a 100 MB body is refused after 6 MB, not buffered.
     """
     if body is None or isinstance(body, bytes):
         payload = body or b""
@@ -148,12 +154,14 @@ async def read_payload(body: bytes | AsyncIterator[bytes] | None, limit: int) ->
         size = 0
         async for chunk in body:
             size += len(chunk)
-            if size > limit:
-                raise errors.request_too_large(limit)
+            if size > SYNC_LIMIT:
+                raise errors.request_too_large(SYNC_LIMIT)
             parts.append(chunk)
         payload = b"".join(parts)
-    if len(payload) > limit:
-        raise errors.request_too_large(limit)
+    if len(payload) > SYNC_LIMIT:
+        raise errors.request_too_large(SYNC_LIMIT)
+    if event and len(payload) > ASYNC_LIMIT:
+        raise errors.event_payload_too_large(len(payload), ASYNC_LIMIT)
     if not payload.strip():
         return b"{}"
     check_json(payload)

@@ -38,6 +38,7 @@ async def create_event_source_mapping(ctx: RequestContext, req: dict[str, Any]) 
     kind = mappings.check_create(req)
     arn = target_function_arn(ctx, req["FunctionName"])
     await check_source_exists(ctx, kind, req["EventSourceArn"])
+    await check_visibility_timeout(ctx, kind, req["EventSourceArn"], req["FunctionName"])
     for _, doc in _mine(ctx):  # after the last await: two concurrent creates cannot both pass
         config = doc["Configuration"]
         if config["EventSourceArn"] == req["EventSourceArn"] and config["FunctionArn"] == arn:
@@ -64,6 +65,8 @@ async def update_event_source_mapping(ctx: RequestContext, req: dict[str, Any]) 
     mappings.check_settings(kind, config["EventSourceArn"], config)
     if req.get("FunctionName"):
         config["FunctionArn"] = target_function_arn(ctx, req["FunctionName"])
+    await check_visibility_timeout(ctx, kind, config["EventSourceArn"], config["FunctionArn"])
+    doc = mapping_record(ctx, req["UUID"])  # re-read after the await: keep the pollers' checkpoints
     enabled = req["Enabled"] if req.get("Enabled") is not None else doc["Enabled"]
     config["State"] = mappings.state_after_update(doc["Enabled"], enabled)
     config["StateTransitionReason"] = "USER_INITIATED"
@@ -168,6 +171,33 @@ async def check_source_exists(ctx: RequestContext, kind: str, arn: str) -> None:
         log.warning("could not check stream %s: %s", arn, err)
     except httpx.HTTPError as err:
         log.warning("could not check stream %s: %s", arn, err)
+
+
+async def check_visibility_timeout(ctx: RequestContext, kind: str, queue_arn: str, function: str) -> None:
+    """Lambda refuses an SQS mapping whose queue's VisibilityTimeout is shorter than the function's Timeout
+    (a message would reappear while the function still runs). The attribute is read from SQS through the
+    fleet; when SQS cannot be asked, the mapping is accepted (and the reason logged)."""
+    running = pollers.manager(store(ctx))
+    if kind != mappings.SQS or running is None or store(ctx).registry is None:
+        return
+    entry = await store(ctx).registry.get(queue_arn)
+    if not entry or not entry.get("url"):
+        return
+    where = parse_arn(queue_arn)
+    try:
+        out = await running.client.call(
+            "sqs", "GetQueueAttributes", {"QueueUrl": entry["url"], "AttributeNames": ["VisibilityTimeout"]},
+            account=where.account, region=where.region,
+        )  # fmt: skip
+    except (AwsCallError, httpx.HTTPError) as err:
+        log.warning("could not read the visibility timeout of %s: %s", queue_arn, err)
+        return
+    visibility = int((out.get("Attributes") or {}).get("VisibilityTimeout", 30))
+    timeout = int(function_record(ctx, function)["Configuration"].get("Timeout", 3))
+    if visibility < timeout:
+        raise errors.invalid_parameter(
+            f"Queue visibility timeout: {visibility} seconds is less than Function timeout: {timeout} seconds"
+        )
 
 
 def _notify(ctx: RequestContext, mapping_id: str) -> None:

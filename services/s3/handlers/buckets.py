@@ -7,6 +7,7 @@ from typing import Any
 from shared.context import RequestContext
 from shared.handlers import Handlers
 
+from .. import bucket_config as bc
 from .. import errors
 from ..listing import decode_token, encode_token
 from ..names import check_bucket_name
@@ -18,6 +19,7 @@ handles = Handlers("s3")
 US_EAST_1 = "us-east-1"
 _LEGACY_CONSTRAINTS = {"EU": "eu-west-1"}
 MAX_BUCKETS = 10000
+OWNERSHIPS = ("BucketOwnerPreferred", "ObjectWriter", "BucketOwnerEnforced")
 
 
 def bucket_region(request_region: str, constraint: str | None) -> str:
@@ -41,6 +43,7 @@ async def create_bucket(ctx: RequestContext, req: dict[str, Any]) -> dict[str, A
     check_bucket_name(name)
     config = req.get("CreateBucketConfiguration") or {}
     region = bucket_region(ctx.region, config.get("LocationConstraint"))
+    ownership = object_ownership(req.get("ObjectOwnership"))
     acl = acl_from_request(req, ctx.account_id, BUCKET_ACLS)
     bucket, created = store(ctx).create_bucket(name, ctx.account_id, region, acl)
     if not created:
@@ -49,9 +52,21 @@ async def create_bucket(ctx: RequestContext, req: dict[str, Any]) -> dict[str, A
         # us-east-1 answers 200 to its owner creating the bucket again (a legacy of the global endpoint)
         if not (region == US_EAST_1 and bucket.region == US_EAST_1):
             raise errors.bucket_already_owned_by_you(name)
-    elif req.get("ObjectLockEnabledForBucket"):
-        enable_object_lock(ctx, bucket)
+    else:
+        if ownership is not None:
+            bc.configs(ctx).put(bucket, "ownership", {"Rules": [{"ObjectOwnership": ownership}]})
+        if req.get("ObjectLockEnabledForBucket"):
+            enable_object_lock(ctx, bucket)
     return {"Location": location(name, bucket.region), "BucketArn": f"arn:aws:s3:::{name}"}
+
+
+def object_ownership(value: str | None) -> str | None:
+    """``x-amz-object-ownership`` (None: the default, BucketOwnerEnforced, applies)."""
+    if value is not None and value not in OWNERSHIPS:
+        raise errors.invalid_argument(
+            f"Invalid x-amz-object-ownership header: {value}", "x-amz-object-ownership", value
+        )
+    return value
 
 
 @handles("ListBuckets")
@@ -94,7 +109,8 @@ async def delete_bucket(ctx: RequestContext, req: dict[str, Any]) -> None:
 @handles("PutBucketAcl")
 async def put_bucket_acl(ctx: RequestContext, req: dict[str, Any]) -> None:
     bucket = bucket_of(ctx, req["Bucket"])
-    store(ctx).set_bucket_acl(bucket.name, acl_from_request(req, ctx.account_id, BUCKET_ACLS, required=True))
+    # the bucket's owner stays its owner, whoever (with WRITE_ACP) sets the ACL
+    store(ctx).set_bucket_acl(bucket.name, acl_from_request(req, bucket.account, BUCKET_ACLS, required=True))
 
 
 @handles("GetBucketAcl")

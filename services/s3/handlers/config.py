@@ -19,6 +19,7 @@ from shared.handlers import Handler, Handlers
 
 from .. import bucket_config as bc
 from .. import errors, notifications
+from ..access import GRANTED
 from ..storage import Bucket
 from .common import bucket_of, store
 
@@ -174,9 +175,10 @@ KIND = {kind.name: kind for kind in KINDS}
 
 
 def owned_bucket(ctx: RequestContext, name: str) -> Bucket:
-    """The bucket (NoSuchBucket); another account's bucket is AccessDenied, as S3 answers."""
+    """The bucket (NoSuchBucket); another account's bucket is AccessDenied, as S3 answers, unless
+    the access hook found its bucket policy allowing the request (access.GRANTED)."""
     bucket = bucket_of(ctx, name)
-    if bucket.account != ctx.account_id:
+    if bucket.account != ctx.account_id and not ctx.extra.get(GRANTED):
         raise bc.access_denied()
     return bucket
 
@@ -242,7 +244,7 @@ for _kind in KINDS:
 @handles("PutBucketPolicy")
 async def put_bucket_policy(ctx: RequestContext, req: dict[str, Any]) -> None:
     bucket = owned_bucket(ctx, req["Bucket"])
-    bc.check_policy(req["Policy"])
+    bc.check_policy(req["Policy"], bucket.name)
     bc.configs(ctx).put(bucket, "policy", req["Policy"])
     ctx.status = 204  # S3 answers No Content; the model names no status for it
 

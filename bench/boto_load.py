@@ -80,10 +80,13 @@ def _ignore_exists(call: Callable[[], Any], *codes: str) -> None:
 
 
 def s3_setup(client: Any) -> dict:
+    # ObjectWriter ownership: ACLs enabled (S3's default since 2023 disables them), so that the
+    # object can be public-read: wrk GETs it unsigned, and moto enforces object ACLs on anonymous reads
     _ignore_exists(
-        lambda: client.create_bucket(Bucket=BUCKET), "BucketAlreadyOwnedByYou", "BucketAlreadyExists"
+        lambda: client.create_bucket(Bucket=BUCKET, ObjectOwnership="ObjectWriter"),
+        "BucketAlreadyOwnedByYou",
+        "BucketAlreadyExists",
     )
-    # public-read: wrk GETs it unsigned, and moto enforces object ACLs on anonymous reads
     client.put_object(Bucket=BUCKET, Key=GET_KEY, Body=PAYLOAD, ACL="public-read")
     return {}
 

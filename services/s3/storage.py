@@ -6,6 +6,13 @@ that file, is then committed in one statement, so readers see either the old obj
 one, never half of one. The file of a replaced or deleted object is unlinked afterwards; a reader
 that already opened it keeps reading its own copy (POSIX keeps an open file alive).
 
+Small objects (at most INLINE_OBJECT bytes, whole bodies) are kept in SQLite instead, in the
+``blobs`` table, written in the same transaction as their metadata row, which names them
+``blob:<id>``; a replaced or deleted one's blob is deleted in the transaction that drops its row.
+Creating a file costs an inode allocation, which on a busy ext4 takes 0.05-1 ms of kernel time,
+more than all the rest of a 1 KiB PutObject; a blob insert costs a few microseconds. Blobs are
+always read at once (INLINE_OBJECT <= INLINE_READ), so no reader holds one across a write.
+
 Object files are named by a fresh uuid, never by the key: a key (any Unicode, ``../``, ``//``, a
 leading or trailing slash, 1,024 bytes) lives only in a SQLite column and can never name a path.
 
@@ -34,6 +41,7 @@ import contextlib
 import dataclasses
 import heapq
 import json
+import operator
 import os
 import secrets
 import sqlite3
@@ -43,7 +51,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from shared.settings import Settings
 
@@ -51,6 +59,9 @@ from . import errors
 from .checksums import Digests
 
 INLINE_READ = 64 * 1024  # objects this small are read without a worker thread
+INLINE_WRITE = 64 * 1024  # bodies this small are written on the event loop, without a worker thread
+INLINE_OBJECT = 64 * 1024  # objects this small are stored in SQLite (``blobs``), not in a file
+BLOB = "blob:"  # the ``file`` of an object stored in ``blobs``: ``blob:<id>`` (never a uuid)
 READ_CHUNK = 64 * 1024
 WRITE_BATCH = 1024 * 1024  # incoming chunks are gathered up to this size per worker-thread write
 
@@ -122,6 +133,10 @@ CREATE TABLE IF NOT EXISTS parts (
     file          TEXT NOT NULL,
     PRIMARY KEY (upload, number)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS blobs (
+    id   INTEGER PRIMARY KEY,
+    data BLOB NOT NULL
+);
 """
 # Columns added after the first release, for data directories kept with persistence on.
 _MIGRATIONS = {
@@ -195,6 +210,22 @@ class ObjectMeta:
     @property
     def checksum_type(self) -> str:
         return self.extra.get("checksum_type", "FULL_OBJECT")
+
+
+class Listed(NamedTuple):
+    """One version as a listing shows it: only the columns a page needs, nothing decoded from
+    JSON (a full ObjectMeta per key made half the time of a 1,000-key page; see
+    docs/performance.md). A tuple, so building 1,000 of them per page is cheap."""
+
+    key: str
+    size: int
+    etag: str  # hex MD5, unquoted
+    last_modified: datetime
+    storage_class: str
+    checksum_algorithms: tuple[str, ...]  # CRC32, SHA256 ... (the stored checksums' algorithms)
+    version_id: str
+    delete_marker: bool = False
+    is_latest: bool = True
 
 
 @dataclass(frozen=True)
@@ -346,8 +377,19 @@ class S3Store:
         keeps the previous one; otherwise the object is the ``null`` version, replacing that one.
         """
         digests = Digests(attrs.algorithms)
+        data, body = await _whole_if_small(body, INLINE_OBJECT)
+        if data is not None:  # a small object: a blob, committed with its row
+            digests.update(data)
+            checksums = verify(digests) if verify is not None else {}
+            size, etag = digests.size, digests.etag
+            with self._transaction():
+                blob = self._db.execute("INSERT INTO blobs (data) VALUES (?)", (data,)).lastrowid
+                meta = _meta(bucket, key, attrs, size, etag, checksums, f"{BLOB}{blob}", None, versioning)
+                old, _ = self._record(meta)
+            self._unlink_files(old)
+            return meta
         name = uuid.uuid4().hex
-        tmp = self.objects_dir / f".tmp-{name}"
+        tmp = os.path.join(self._objects, f".tmp-{name}")  # str: pathlib costs per request
         try:
             await _write(tmp, body, digests)
             checksums = verify(digests) if verify is not None else {}
@@ -357,39 +399,52 @@ class S3Store:
         meta = _meta(bucket, key, attrs, digests.size, digests.etag, checksums, name, None, versioning)
         return self._install(tmp, name, meta)
 
-    def _install(self, tmp: Path, name: str, meta: ObjectMeta, upload: str | None = None) -> ObjectMeta:
+    def _install(self, tmp: str | Path, name: str, meta: ObjectMeta, upload: str | None = None) -> ObjectMeta:
         """Rename the written file ``tmp`` to its final name and commit ``meta`` (atomic replace)."""
-        final = self._path(name)
+        final = self._file(name)
         try:
-            final.parent.mkdir(exist_ok=True)
-            os.replace(tmp, final)
-            old, parts = self._commit(meta, upload)
+            _rename(tmp, final)
+            with self._transaction():
+                old, parts = self._record(meta, upload)
         except BaseException:
             _unlink(tmp)
             _unlink(final)
             raise
-        for file in old:
-            _unlink(self._path(file))
+        self._unlink_files(old)
         for part in parts:
             _unlink(self.parts_dir / part)
         return meta
 
-    def _commit(self, meta: ObjectMeta, upload: str | None = None) -> tuple[list[str], list[str]]:
-        """Make ``meta`` the key's current version, ending ``upload`` in the same transaction: the
+    def _record(self, meta: ObjectMeta, upload: str | None = None) -> tuple[list[str], list[str]]:
+        """Inside a transaction: make ``meta`` the key's current version, ending ``upload``. The
         files of the versions it replaced (a ``null`` version replaces the ``null`` one; any other
-        current version becomes noncurrent), and the part files of the upload."""
+        current version becomes noncurrent; their blobs are deleted here), and the part files of
+        the upload."""
         parts: list[str] | None = []
-        with self._transaction():
-            if self.bucket(meta.bucket) is None:
-                raise errors.no_such_bucket(meta.bucket)
-            if upload is not None and (parts := self._end_upload(upload)) is None:
-                raise errors.no_such_upload(upload)
-            old = self._make_room(meta.bucket, meta.key, meta.version_id)
-            self._db.execute(
-                f"INSERT OR REPLACE INTO objects ({_OBJECT_COLUMNS}) VALUES ({', '.join('?' * 15)})",
-                _row(meta),
-            )
+        if self._db.execute("SELECT 1 FROM buckets WHERE name = ?", (meta.bucket,)).fetchone() is None:
+            raise errors.no_such_bucket(meta.bucket)
+        if upload is not None and (parts := self._end_upload(upload)) is None:
+            raise errors.no_such_upload(upload)
+        old = self._make_room(meta.bucket, meta.key, meta.version_id)
+        self._drop_blobs(old)
+        self._db.execute(
+            f"INSERT OR REPLACE INTO objects ({_OBJECT_COLUMNS}) VALUES ({', '.join('?' * 15)})",
+            _row(meta),
+        )
         return old, parts or []
+
+    def _drop_blobs(self, files: list[str]) -> None:
+        """Inside the transaction that drops their rows: delete the blobs among ``files``."""
+        for file in files:
+            if file.startswith(BLOB):
+                self._db.execute("DELETE FROM blobs WHERE id = ?", (int(file.removeprefix(BLOB)),))
+
+    def _unlink_files(self, files: list[str]) -> None:
+        """After the commit that dropped their rows: unlink the object files among ``files``
+        (blobs went with the transaction; a delete marker names no file)."""
+        for file in files:
+            if file and not file.startswith(BLOB):
+                _unlink(self._file(file))
 
     def _make_room(self, bucket: str, key: str, version_id: str) -> list[str]:
         """Before a new current version (or delete marker) ``version_id`` of ``bucket/key``, inside
@@ -519,25 +574,28 @@ class S3Store:
         if version_id is not None:
             return self._delete_version(bucket, key, version_id)
         if versioning is None:
-            row = self._db.execute(
-                f"DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING {_OBJECT_COLUMNS}", (bucket, key)
-            ).fetchone()
-            if row is None:
-                return Deletion(None, False, None)
-            removed = _object(row)
-            _unlink(self._path(removed.file))
+            with self._transaction():
+                row = self._db.execute(
+                    f"DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING {_OBJECT_COLUMNS}",
+                    (bucket, key),
+                ).fetchone()
+                if row is None:
+                    return Deletion(None, False, None)
+                removed = _object(row)
+                self._drop_blobs([removed.file])
+            self._unlink_files([removed.file])
             return Deletion(None, False, removed)
         marker = new_version_id() if versioning == VERSIONING_ENABLED else NULL_VERSION
         with self._transaction():
             current = self.object(bucket, key)
             files = self._make_room(bucket, key, marker)
+            self._drop_blobs(files)
             self._db.execute(
                 f"INSERT INTO versions (seq, delete_marker, {_OBJECT_COLUMNS}) "
                 f"VALUES (?, 1, {', '.join('?' * 15)})",
                 (self._next_seq(bucket, key), *_row(_marker(bucket, key, marker))),
             )
-        for file in files:
-            _unlink(self._path(file))
+        self._unlink_files(files)
         removed = current if current is not None and current.file in files else None
         return Deletion(marker, True, removed)
 
@@ -556,9 +614,9 @@ class S3Store:
             if row is None:
                 return None
             self._settle(bucket, key)
-        meta = _object(row)
-        if meta.file:
-            _unlink(self._path(meta.file))
+            meta = _object(row)
+            self._drop_blobs([meta.file])
+        self._unlink_files([meta.file])
         return Deletion(version_id, meta.delete_marker, None if meta.delete_marker else meta)
 
     def keys(self, bucket: str, prefix: str = "", after: str = "", batch: int = 1000) -> Iterator[ObjectMeta]:
@@ -597,23 +655,43 @@ class S3Store:
                 return
             bound, op = rows[-1][0], ">"
 
+    def listing(
+        self, bucket: str, prefix: str = "", after: str = "", delimiter: str = ""
+    ) -> Iterator[Listed]:
+        """Current versions under ``prefix`` after ``after``, in S3's (UTF-8 binary) order, for a
+        listing page: read lazily, so a page reads its own rows and one more.
+
+        With a ``delimiter``, only the first key of each common prefix is given: the others would
+        roll up into it, and skipping them in SQL keeps a page of 1,000 prefixes over millions of
+        keys at 1,000 index seeks instead of a read of every key."""
+        for row in self._walk(_LISTED_CURRENT, "objects", "key", bucket, prefix, after, delimiter):
+            yield _listed(row)
+
     def versions(
-        self, bucket: str, prefix: str = "", key_marker: str = "", version_id_marker: str = ""
-    ) -> Iterator[ObjectMeta]:
+        self,
+        bucket: str,
+        prefix: str = "",
+        key_marker: str = "",
+        version_id_marker: str = "",
+        delimiter: str = "",
+    ) -> Iterator[Listed]:
         """Every version and delete marker under ``prefix``, by key, newest first within a key
         (``is_latest`` set on the first): after ``key_marker``, or (with a ``version_id_marker``)
-        the key marker's own versions after that one, then later keys."""
+        the key marker's own versions after that one, then later keys. With a ``delimiter``, as
+        ``listing``: only the first row of each common prefix."""
         if version_id_marker and key_marker.startswith(prefix):
-            own = self.key_versions(bucket, key_marker)
-            ids = [meta.version_id for meta in own]
+            own = self._key_rows(bucket, key_marker)
+            ids = [row[6] for row in own]
             if version_id_marker in ids:
-                yield from own[ids.index(version_id_marker) + 1 :]
-        current = ((m.key, 0, 0, m) for m in self.keys(bucket, prefix, key_marker))
-        noncurrent = ((m.key, 1, seq, m) for seq, m in self._noncurrent(bucket, prefix, key_marker))
+                yield from (_listed(row, latest=False) for row in own[ids.index(version_id_marker) + 1 :])
+        current = self._walk(_LISTED_CURRENT, "objects", "key", bucket, prefix, key_marker, delimiter)
+        noncurrent = self._walk(
+            _LISTED_NONCURRENT, "versions", "key, seq", bucket, prefix, key_marker, delimiter
+        )
         previous = None
-        for key, _, _, meta in heapq.merge(current, noncurrent, key=lambda item: item[:3]):
-            yield dataclasses.replace(meta, is_latest=key != previous)
-            previous = key
+        for row in heapq.merge(current, noncurrent, key=_MERGE_ORDER):
+            yield _listed(row, row[0] != previous)
+            previous = row[0]
 
     def key_versions(self, bucket: str, key: str) -> list[ObjectMeta]:
         """The versions of one key, newest first."""
@@ -625,22 +703,39 @@ class S3Store:
         found = ([current] if current is not None else []) + [_object(row) for row in rows]
         return [dataclasses.replace(meta, is_latest=i == 0) for i, meta in enumerate(found)]
 
-    def _noncurrent(
-        self, bucket: str, prefix: str, after: str, batch: int = 1000
-    ) -> Iterator[tuple[int, ObjectMeta]]:
-        """Noncurrent versions and delete markers in (key, newest first) order, with their seq."""
-        where, params = ("key >= ?", (prefix,)) if prefix > after else ("key > ?", (after,))
+    def _key_rows(self, bucket: str, key: str) -> list[tuple]:
+        """Listing rows of one key's versions, newest first."""
+        where = "WHERE bucket = ? AND key = ?"
+        current = self._db.execute(f"SELECT {_LISTED_CURRENT} FROM objects {where}", (bucket, key))
+        noncurrent = self._db.execute(
+            f"SELECT {_LISTED_NONCURRENT} FROM versions {where} ORDER BY seq", (bucket, key)
+        )
+        return current.fetchall() + noncurrent.fetchall()
+
+    def _walk(
+        self, columns: str, table: str, order: str, bucket: str, prefix: str, after: str, delimiter: str
+    ) -> Iterator[tuple]:
+        """Rows of ``table`` whose key starts with ``prefix`` and sorts after ``after``, in ``order``,
+        read one by one from a range scan of the primary key, bounded above by the prefix (so the
+        last page of a prefix does not scan the rest of the bucket); with a ``delimiter``, each
+        common prefix's first row only (the scan then seeks past the prefix)."""
+        bound, op = (prefix, ">=") if prefix > after else (after, ">")
+        upper = _successor(prefix)
+        sql = f"SELECT {columns} FROM {table} WHERE bucket = ? AND substr(key, 1, ?) = ? AND key {{}} ?"
+        sql += " AND key < ?" if upper is not None else ""
+        sql += f" ORDER BY {order}"
         while True:
-            rows = self._db.execute(
-                f"SELECT {_OBJECT_COLUMNS}, delete_marker, seq FROM versions WHERE bucket = ? AND {where} "
-                "AND substr(key, 1, ?) = ? ORDER BY key, seq LIMIT ?",
-                (bucket, *params, len(prefix), prefix, batch),
-            ).fetchall()
-            for row in rows:
-                yield row[16], _object(row)
-            if len(rows) < batch:
+            params = (bucket, len(prefix), prefix, bound) + ((upper,) if upper is not None else ())
+            with contextlib.closing(self._db.execute(sql.format(op), params)) as cursor:
+                for row in cursor:
+                    yield row
+                    if delimiter and (common := _rolled_up(row[0], prefix, delimiter)) is not None:
+                        break
+                else:
+                    return
+            bound, op = _successor(common), ">="
+            if bound is None:
                 return
-            where, params = "(key, seq) > (?, ?)", (rows[-1][1], rows[-1][16])
 
     def open_object(
         self, meta: ObjectMeta, start: int = 0, end: int | None = None
@@ -648,11 +743,20 @@ class S3Store:
         """The bytes ``start..end`` (inclusive) of the object's file: read at once when they are
         at most INLINE_READ (one response write instead of a stream), else in READ_CHUNK chunks.
 
-        The file is opened now, so the stream survives the object being replaced meanwhile.
+        The file is opened now, so the stream survives the object being replaced meanwhile. A
+        blob (a small object) is read at once; one deleted meanwhile is NoSuchKey.
         """
+        stop = meta.size - 1 if end is None else end
+        if meta.file.startswith(BLOB):
+            row = self._db.execute(
+                "SELECT substr(data, ?, ?) FROM blobs WHERE id = ?",
+                (start + 1, stop - start + 1, int(meta.file.removeprefix(BLOB))),
+            ).fetchone()
+            if row is None:
+                raise errors.no_such_key(meta.key)
+            return row[0] or b""  # substr of an empty blob is NULL
         path = os.path.join(self._objects, meta.file[:2], meta.file)  # str: pathlib costs per request
         handle = open(path, "rb")  # noqa: SIM115 - closed by the reader
-        stop = meta.size - 1 if end is None else end
         length = stop - start + 1
         if length <= INLINE_READ:
             with handle:
@@ -814,6 +918,10 @@ class S3Store:
     def _path(self, name: str) -> Path:
         return self.objects_dir / name[:2] / name
 
+    def _file(self, name: str) -> str:
+        """``_path`` as a str, for the per-request write path (pathlib costs microseconds a call)."""
+        return os.path.join(self._objects, name[:2], name)
+
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
 
@@ -823,12 +931,26 @@ _OBJECT_COLUMNS = (
     "bucket, key, size, etag, last_modified, content_type, metadata, headers, checksums, file, "
     "storage_class, tags, acl, extra, version_id"
 )
+# Listing rows (Listed's fields, then the merge order of ListObjectVersions: current first, then
+# noncurrent newest first): the checksum algorithms are read from the JSON column in SQL.
+_LISTED_COLUMNS = (
+    "key, size, etag, last_modified, storage_class, "
+    "(SELECT group_concat(substr(json_each.key, 9), ',') FROM json_each(checksums)), version_id"
+)
+_LISTED_CURRENT = f"{_LISTED_COLUMNS}, 0, 0, 0"
+_LISTED_NONCURRENT = f"{_LISTED_COLUMNS}, delete_marker, 1, seq"
+_MERGE_ORDER = operator.itemgetter(0, 8, 9)
 _UPLOAD_COLUMNS = "id, bucket, key, initiated, account, attrs, algorithm, checksum_type"
 _PART_COLUMNS = "number, size, etag, last_modified, checksums, file"
 
 
 def _dump(value: Any) -> str | None:
     return None if value is None else json.dumps(value)
+
+
+def _dict(value: dict[str, Any]) -> str:
+    """A dict column's JSON; most are empty, and ``json.dumps`` costs microseconds even then."""
+    return json.dumps(value) if value else "{}"
 
 
 def _load(text: str | None) -> Any:
@@ -880,14 +1002,14 @@ def _row(meta: ObjectMeta) -> tuple:
         meta.etag,
         meta.last_modified.isoformat(),
         meta.content_type,
-        json.dumps(meta.metadata),
-        json.dumps(meta.headers),
-        json.dumps(meta.checksums),
+        _dict(meta.metadata),
+        _dict(meta.headers),
+        _dict(meta.checksums),
         meta.file,
         meta.storage_class,
-        json.dumps(meta.tags),
+        _dict(meta.tags),
         _dump(meta.acl),
-        json.dumps(meta.extra),
+        _dict(meta.extra),
         meta.version_id,
     )
 
@@ -919,6 +1041,37 @@ def _object(row: tuple, latest: bool = True) -> ObjectMeta:
     )
 
 
+def _listed(row: tuple, latest: bool = True) -> Listed:
+    """A row of _LISTED_CURRENT or _LISTED_NONCURRENT."""
+    algorithms = _ALGORITHMS.get(row[5])
+    if algorithms is None:
+        algorithms = _ALGORITHMS.setdefault(row[5], tuple(row[5].split(",")))
+    modified = datetime.fromisoformat(row[3])
+    return Listed(row[0], row[1], row[2], modified, row[4], algorithms, row[6], bool(row[7]), latest)
+
+
+# "CRC32,SHA256" -> ("CRC32", "SHA256"), shared by every row with the same algorithms (a few sets)
+_ALGORITHMS: dict[str | None, tuple[str, ...]] = {None: ()}
+
+
+def _rolled_up(key: str, prefix: str, delimiter: str) -> str | None:
+    """The common prefix ``key`` rolls up into in a listing with ``delimiter`` (as listing.paginate)."""
+    at = key.find(delimiter, len(prefix))
+    return None if at < 0 else key[: at + len(delimiter)]
+
+
+def _successor(prefix: str) -> str | None:
+    """The least string above every string that starts with ``prefix`` (code point order is UTF-8
+    byte order, which SQLite compares): its last character incremented, carrying past U+10FFFF;
+    None when there is none."""
+    while prefix:
+        last = ord(prefix[-1])
+        if last < 0x10FFFF:
+            return prefix[:-1] + chr(0xE000 if last == 0xD7FF else last + 1)
+        prefix = prefix[:-1]
+    return None
+
+
 def _upload(row: tuple) -> Upload:
     attrs = json.loads(row[5])
     attrs["algorithms"] = tuple(attrs.get("algorithms", ()))
@@ -942,11 +1095,37 @@ def _concat(target: Path, sources: list[Path], digests: Digests) -> None:
                     out.write(chunk)
 
 
-async def _write(path: Path, body: AsyncIterator[bytes], digests: Digests) -> None:
+async def _whole_if_small(
+    body: AsyncIterator[bytes], limit: int
+) -> tuple[bytes | None, AsyncIterator[bytes]]:
+    """``(the whole body, ...)`` when it is at most ``limit`` bytes; else ``(None, an iterator
+    over all of it)``: the chunks read so far, then the rest. Holds at most ``limit`` bytes plus
+    one chunk in memory."""
+    head: list[bytes] = []
+    size = 0
+    rest = aiter(body)
+    async for chunk in rest:
+        head.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return None, _chain(head, rest)
+    return b"".join(head), rest
+
+
+async def _chain(head: list[bytes], rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    for chunk in head:
+        yield chunk
+    async for chunk in rest:
+        yield chunk
+
+
+async def _write(path: str | Path, body: AsyncIterator[bytes], digests: Digests) -> None:
     """Stream ``body`` into ``path``, hashing it; batches of chunks go to a worker thread.
 
-    A body smaller than one batch (most objects) costs one thread hop for open, write and
-    close together: a hop costs more than writing a few KiB to the page cache.
+    A body of at most INLINE_WRITE bytes (most objects) is hashed and written on the event loop:
+    open, write and close of a few KiB into the page cache take tens of microseconds, a thread
+    hop (submit, worker wake-up, loop wake-up) several times that. A body smaller than one batch
+    costs one thread hop for open, write and close together.
     """
     handle: BinaryIO | None = None
     try:
@@ -960,7 +1139,9 @@ async def _write(path: Path, body: AsyncIterator[bytes], digests: Digests) -> No
                     handle = await asyncio.to_thread(open, path, "wb")
                 await asyncio.to_thread(_write_batch, handle, pending, digests)
                 pending, size = [], 0
-        if handle is None:
+        if handle is None and size <= INLINE_WRITE:
+            _write_file(path, pending, digests)
+        elif handle is None:
             await asyncio.to_thread(_write_file, path, pending, digests)
         elif pending:
             await asyncio.to_thread(_write_batch, handle, pending, digests)
@@ -969,7 +1150,7 @@ async def _write(path: Path, body: AsyncIterator[bytes], digests: Digests) -> No
             await asyncio.to_thread(handle.close)
 
 
-def _write_file(path: Path, chunks: list[bytes], digests: Digests) -> None:
+def _write_file(path: str | Path, chunks: list[bytes], digests: Digests) -> None:
     with open(path, "wb") as handle:
         _write_batch(handle, chunks, digests)
 
@@ -996,9 +1177,19 @@ async def _read(handle: BinaryIO, start: int, length: int) -> AsyncIterator[byte
         handle.close()
 
 
-def _unlink(path: Path) -> None:
+def _unlink(path: str | Path) -> None:
     with contextlib.suppress(FileNotFoundError):
-        path.unlink()
+        os.unlink(path)
+
+
+def _rename(tmp: str | Path, final: str) -> None:
+    """``os.replace``, creating the final file's directory the first time one is needed (asking
+    every time would cost a ``mkdir`` system call per write)."""
+    try:
+        os.replace(tmp, final)
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(final), exist_ok=True)
+        os.replace(tmp, final)
 
 
 class _Transaction:

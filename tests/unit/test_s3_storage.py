@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import sqlite3
 
 import pytest
 
+from services.s3 import storage
 from services.s3.storage import ObjectAttrs, S3Store
 from shared.aws.errors import AwsError
 
@@ -15,6 +17,15 @@ from shared.aws.errors import AwsError
 async def chunks(data: bytes, size: int = 100_000):
     for i in range(0, len(data), size):
         yield data[i : i + size]
+
+
+def stored(tmp_path) -> list[str]:
+    """The object bodies the store keeps: files under objects/ (temporary ones too) and blobs,
+    by the name an ObjectMeta's ``file`` gives them."""
+    files = [p.name for p in (tmp_path / "objects").rglob("*") if p.is_file()]
+    with sqlite3.connect(tmp_path / "s3.db") as db:
+        blobs = [f"{storage.BLOB}{row[0]}" for row in db.execute("SELECT id FROM blobs ORDER BY id")]
+    return files + blobs
 
 
 async def read_all(stream) -> bytes:
@@ -58,15 +69,15 @@ def test_put_get_replace_and_delete(store, tmp_path):
     new = asyncio.run(store.put_object("b", "dir/key", chunks(b"new"), ObjectAttrs()))
     assert asyncio.run(read_all(stream)) == data
     assert store.open_object(new) == b"new"  # small: read at once
-    files = [p for p in (tmp_path / "objects").rglob("*") if p.is_file()]
-    assert [p.name for p in files] == [new.file]  # old file unlinked, no temp left
+    assert new.file.startswith(storage.BLOB)  # small: kept in SQLite
+    assert stored(tmp_path) == [new.file]  # old file unlinked, no temp left
 
     with pytest.raises(AwsError) as err:
         store.delete_bucket("b")
     assert err.value.code == "BucketNotEmpty"
     assert store.delete_object("b", "dir/key") and not store.delete_object("b", "dir/key")
     assert store.object("b", "dir/key") is None
-    assert not [p for p in (tmp_path / "objects").rglob("*") if p.is_file()]
+    assert not stored(tmp_path)
     store.delete_bucket("b")
     with pytest.raises(AwsError) as err:
         store.delete_bucket("b")
@@ -92,7 +103,7 @@ def test_failed_write_leaves_nothing(store, tmp_path):
         asyncio.run(store.put_object("missing", "k", chunks(b"abc"), ObjectAttrs()))
     assert err.value.code == "NoSuchBucket"
     assert store.object("b", "k") is None
-    assert not [p for p in (tmp_path / "objects").rglob("*") if p.is_file()]
+    assert not stored(tmp_path)
 
 
 def test_keys_in_utf8_binary_order_with_prefix_and_batches(store):
@@ -139,7 +150,8 @@ def test_keys_never_name_files(store, tmp_path):
     """Whatever a key holds, the object's file is a uuid under objects/ (the key is only a column)."""
     store.create_bucket("b", "a", "r")
     for i, key in enumerate(AWKWARD_KEYS):
-        asyncio.run(store.put_object("b", key, chunks(str(i).encode()), ObjectAttrs()))
+        body = str(i).encode().ljust(storage.INLINE_OBJECT + 1, b".")  # large enough for a file
+        asyncio.run(store.put_object("b", key, chunks(body), ObjectAttrs()))
     objects = (tmp_path / "objects").resolve()
     files = [p for p in tmp_path.rglob("*") if p.is_file() and p.parent != tmp_path]
     assert len(files) == len(AWKWARD_KEYS)
@@ -151,7 +163,8 @@ def test_keys_never_name_files(store, tmp_path):
     )
     for i, key in enumerate(AWKWARD_KEYS):
         meta = store.object("b", key)
-        assert meta.key == key and store.open_object(meta) == str(i).encode()
+        body = asyncio.run(read_all(store.open_object(meta)))
+        assert meta.key == key and body == str(i).encode().ljust(storage.INLINE_OBJECT + 1, b".")
     assert [m.key for m in store.keys("b")] == sorted(AWKWARD_KEYS, key=lambda k: k.encode())
 
 
@@ -292,7 +305,7 @@ def listed(store, **kwargs) -> list[tuple[str, str, bool, bool]]:
 
 
 def object_files(tmp_path) -> int:
-    return len([p for p in (tmp_path / "objects").rglob("*") if p.is_file()])
+    return len(stored(tmp_path))
 
 
 def test_versions_markers_and_promotion(store, tmp_path):
@@ -361,14 +374,69 @@ def test_version_listing_order_and_markers(store):
     assert listed(store, prefix="c") == [("c", c1.version_id, False, True)]
 
 
-def test_noncurrent_listing_pages_in_batches(store):
+def test_version_listing_newest_first_within_a_key(store):
     store.create_bucket("b", "a", "r")
-    for key in ("x", "y"):
-        for i in range(3):
-            put(store, key, str(i).encode())
-    rows = [(seq, m.key) for seq, m in store._noncurrent("b", "", "", batch=1)]
-    assert [key for _, key in rows] == ["x", "x", "y", "y"]
-    assert rows[0][0] < rows[1][0]  # newest first within a key
+    ids = {key: [put(store, key, str(i).encode()).version_id for i in range(3)] for key in ("x", "y")}
+    rows = [(m.key, m.version_id, m.is_latest) for m in store.versions("b")]
+    assert rows == [(key, vid, i == 0) for key in ("x", "y") for i, vid in enumerate(reversed(ids[key]))]
+
+
+def test_listing_with_a_delimiter_gives_one_key_per_common_prefix(store):
+    """Keys that roll up into a common prefix are skipped in SQL, not read."""
+    store.create_bucket("b", "a", "r")
+    keys = ["a", "b/1", "b/2", "b/3", "b/c/1", "c", "d/1", "d\U0010ffff/1", "e"]
+    for key in keys:
+        put(store, key, b"", versioning=None)
+    assert [m.key for m in store.listing("b", delimiter="/")] == [
+        "a",
+        "b/1",
+        "c",
+        "d/1",
+        "d\U0010ffff/1",
+        "e",
+    ]
+    assert [m.key for m in store.listing("b", prefix="b/", delimiter="/")] == ["b/1", "b/2", "b/3", "b/c/1"]
+    assert [m.key for m in store.listing("b", prefix="b/", after="b/2")] == ["b/3", "b/c/1"]
+    assert [m.key for m in store.listing("b", after="b/", delimiter="/")] == [
+        "b/1",
+        "c",
+        "d/1",
+        "d\U0010ffff/1",
+        "e",
+    ]
+    assert [m.key for m in store.versions("b", delimiter="/")] == [
+        "a",
+        "b/1",
+        "c",
+        "d/1",
+        "d\U0010ffff/1",
+        "e",
+    ]
+
+
+def test_listing_rows_carry_what_a_page_shows(store):
+    store.create_bucket("b", "a", "r")
+    written = asyncio.run(
+        store.put_object(
+            "b",
+            "k",
+            chunks(b"data"),
+            ObjectAttrs(),
+            verify=lambda d: {"ChecksumCRC32": "x", "ChecksumSHA256": "y"},
+        )
+    )
+    (row,) = store.listing("b")
+    assert row == storage.Listed(
+        "k", 4, written.etag, written.last_modified, "STANDARD", ("CRC32", "SHA256"), "null", False, True
+    )
+
+
+@pytest.mark.parametrize(
+    ("prefix", "successor"),
+    [("a/", "a0"), ("", None), ("\U0010ffff", None), ("a\U0010ffff", "b"), ("\ud7ff", "\ue000"), ("é", "ê")],
+)
+def test_successor_bounds_a_prefix(prefix, successor):
+    assert storage._successor(prefix) == successor
 
 
 def test_schema_migration_adds_version_column(tmp_path):

@@ -99,9 +99,11 @@ async def body_chunks(value: Any) -> AsyncIterator[bytes]:
 
 def algorithms_of(ctx: RequestContext, req: dict[str, Any]) -> tuple[str, ...]:
     """The flexible checksums the client sends (by header, by trailer, or names)."""
-    names = {str(req.get("ChecksumAlgorithm") or "").upper()}
-    names.update(alg for alg, member in MEMBERS.items() if req.get(member))
     trailer = ctx.request.headers.get("x-amz-trailer", "") if ctx.request is not None else ""
+    sent = [alg for alg, member in MEMBERS.items() if req.get(member)]
+    if not sent and not trailer and not req.get("ChecksumAlgorithm"):
+        return ()  # most writes: CRC32 only, which is always computed
+    names = {str(req.get("ChecksumAlgorithm") or "").upper(), *sent}
     names.update(
         t.strip().lower().removeprefix("x-amz-checksum-").upper() for t in (trailer or "").split(",")
     )

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+from operator import attrgetter
 from typing import Any
 from urllib.parse import quote
 
@@ -11,22 +13,33 @@ from shared.handlers import Handlers
 
 from .. import errors
 from ..listing import Page, decode_token, encode_token, paginate
-from ..storage import Bucket, ObjectMeta
+from ..storage import Bucket, Listed
 from .common import bucket_of, owner, quoted, store
 
 handles = Handlers("s3")
 
 MAX_KEYS = 1000
+_key = attrgetter("key")  # of a listed object
 
 
 def encoder(encoding_type: str | None):
     """``EncodingType=url`` (what boto3 asks for by default): keys go out percent-encoded."""
-    if encoding_type == "url":
-        return lambda text: quote(text, safe="/")
-    return lambda text: text
+    return _url_encode if encoding_type == "url" else _as_is
 
 
-def _entry(meta: ObjectMeta, encode, fetch_owner: bool, account: str) -> dict[str, Any]:
+_URL_SAFE = re.compile(r"[A-Za-z0-9_.~/-]*")  # what quote(text, safe="/") leaves as it is
+
+
+def _url_encode(text: str) -> str:
+    return text if _URL_SAFE.fullmatch(text) else quote(text, safe="/")  # most keys need no quote()
+
+
+def _as_is(text: str) -> str:
+    return text
+
+
+def _entry(meta: Listed, encode, owner_: dict[str, str] | None) -> dict[str, Any]:
+    """One object of a page; ``owner_`` is the one dict every entry of the page shares (or None)."""
     entry: dict[str, Any] = {
         "Key": encode(meta.key),
         "LastModified": meta.last_modified,
@@ -34,11 +47,11 @@ def _entry(meta: ObjectMeta, encode, fetch_owner: bool, account: str) -> dict[st
         "Size": meta.size,
         "StorageClass": meta.storage_class,
     }
-    if meta.checksums:
-        entry["ChecksumAlgorithm"] = [m.removeprefix("Checksum") for m in meta.checksums]
+    if meta.checksum_algorithms:
+        entry["ChecksumAlgorithm"] = meta.checksum_algorithms
         entry["ChecksumType"] = "FULL_OBJECT"
-    if fetch_owner:
-        entry["Owner"] = owner(account)
+    if owner_ is not None:
+        entry["Owner"] = owner_
     return entry
 
 
@@ -51,12 +64,10 @@ def _max_keys(req: dict[str, Any]) -> int:
     return max_keys
 
 
-def _page(ctx: RequestContext, bucket: Bucket, req: dict[str, Any], after: str) -> Page[ObjectMeta]:
+def _page(ctx: RequestContext, bucket: Bucket, req: dict[str, Any], after: str) -> Page[Listed]:
     prefix, delimiter = req.get("Prefix") or "", req.get("Delimiter") or ""
-    max_keys = min(_max_keys(req), MAX_KEYS)
-    # one row more than the page: whether it is truncated is known without a second query
-    rows = store(ctx).keys(bucket.name, prefix=prefix, after=after, batch=max_keys + 1)
-    return paginate(rows, lambda m: m.key, prefix, delimiter, after, max_keys)
+    rows = store(ctx).listing(bucket.name, prefix, after, delimiter)
+    return paginate(rows, _key, prefix, delimiter, after, min(_max_keys(req), MAX_KEYS))
 
 
 def _common(bucket: Bucket, req: dict[str, Any], page: Page, encode) -> dict[str, Any]:
@@ -84,22 +95,25 @@ async def list_objects(ctx: RequestContext, req: dict[str, Any]) -> dict[str, An
     encode = encoder(req.get("EncodingType"))
     out = _common(bucket, req, page, encode)
     out["Marker"] = encode(marker)
-    out["Contents"] = [_entry(m, encode, True, bucket.account) for m in page.contents] or None
+    shared_owner = owner(bucket.account)
+    out["Contents"] = [_entry(m, encode, shared_owner) for m in page.contents] or None
     if page.truncated and req.get("Delimiter") and page.last is not None:
         out["NextMarker"] = encode(page.last)
     return out
 
 
-def _version_entry(meta: ObjectMeta, encode, account: str) -> dict[str, Any]:
+def _version_entry(meta: Listed, encode, owner_: dict[str, str]) -> dict[str, Any]:
     if meta.delete_marker:
         return {
-            "Owner": owner(account),
+            "Owner": owner_,
             "Key": encode(meta.key),
             "VersionId": meta.version_id,
             "IsLatest": meta.is_latest,
             "LastModified": meta.last_modified,
         }
-    return {**_entry(meta, encode, True, account), "VersionId": meta.version_id, "IsLatest": meta.is_latest}
+    entry = _entry(meta, encode, owner_)
+    entry["VersionId"], entry["IsLatest"] = meta.version_id, meta.is_latest
+    return entry
 
 
 @handles("ListObjectVersions")
@@ -113,13 +127,14 @@ async def list_object_versions(ctx: RequestContext, req: dict[str, Any]) -> dict
             "A version-id marker cannot be specified without a key marker.", "version-id-marker", id_marker
         )
     prefix, delimiter = req.get("Prefix") or "", req.get("Delimiter") or ""
-    versions = store(ctx).versions(bucket.name, prefix, key_marker, id_marker)
-    page = paginate(versions, lambda m: m.key, prefix, delimiter, key_marker, min(_max_keys(req), MAX_KEYS))
+    versions = store(ctx).versions(bucket.name, prefix, key_marker, id_marker, delimiter)
+    page = paginate(versions, _key, prefix, delimiter, key_marker, min(_max_keys(req), MAX_KEYS))
     encode = encoder(req.get("EncodingType"))
     out = _common(bucket, req, page, encode)
     out["KeyMarker"] = encode(key_marker)
     out["VersionIdMarker"] = id_marker
-    entries = [_version_entry(m, encode, bucket.account) for m in page.contents]
+    shared_owner = owner(bucket.account)
+    entries = [_version_entry(m, encode, shared_owner) for m in page.contents]
     out["Versions"] = [e for e, m in zip(entries, page.contents, strict=True) if not m.delete_marker] or None
     out["DeleteMarkers"] = [e for e, m in zip(entries, page.contents, strict=True) if m.delete_marker] or None
     if page.truncated and page.last is not None:
@@ -138,9 +153,8 @@ async def list_objects_v2(ctx: RequestContext, req: dict[str, Any]) -> dict[str,
     encode = encoder(req.get("EncodingType"))
     out = _common(bucket, req, page, encode)
     out["KeyCount"] = page.count
-    out["Contents"] = [
-        _entry(m, encode, bool(req.get("FetchOwner")), bucket.account) for m in page.contents
-    ] or None
+    shared_owner = owner(bucket.account) if req.get("FetchOwner") else None
+    out["Contents"] = [_entry(m, encode, shared_owner) for m in page.contents] or None
     if token:
         out["ContinuationToken"] = token
     if req.get("StartAfter"):

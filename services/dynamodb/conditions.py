@@ -139,7 +139,7 @@ class _Rewrite:
         return key
 
     def library(self) -> Expressions:
-        return Expressions(self.names or None, self.values or None)
+        return Expressions(self.names or None, self.values or None, limited=False)
 
 
 def _invalid(detail: str) -> errors.AwsError:

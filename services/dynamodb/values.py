@@ -139,6 +139,9 @@ def canonical(value: Any) -> AttributeValue:
 
 
 def canonical_item(item: Mapping[str, Any]) -> Item:
+    """A checked Item or Key: every attribute named (DynamoDB refuses "" as a name) and canonical."""
+    if "" in item:
+        raise errors.invalid_parameters("Empty attribute name")
     return {name: canonical(value) for name, value in item.items()}
 
 

@@ -35,6 +35,9 @@ def resource(endpoint):
     )
 
 
+INVALID = "One or more parameter values were invalid: "
+
+
 def key(value: str) -> dict:
     return {"id": {"S": value}}
 
@@ -308,3 +311,98 @@ def test_legacy_parameters(ddb, table):
         Expected={"v": {"ComparisonOperator": "GT", "AttributeValueList": [{"N": "2"}]}},
     )
     assert "Item" not in ddb.get_item(TableName=table, Key=key("old"))
+
+
+def test_key_attributes_are_refused_in_updates_before_conditions(ddb, table):
+    ddb.put_item(TableName=table, Item={**key("k"), "v": {"S": "x"}})
+    refused = (
+        "ValidationException",
+        INVALID + "Cannot update attribute id. This attribute is part of the key",
+    )
+    # the same value, and a condition that would fail: the key is refused first all the same
+    assert (
+        error(
+            ddb.update_item,
+            TableName=table,
+            Key=key("k"),
+            UpdateExpression="SET id = :same",
+            ConditionExpression="attribute_not_exists(id)",
+            ExpressionAttributeValues={":same": {"S": "k"}},
+        )
+        == refused
+    )
+    assert error(ddb.update_item, TableName=table, Key=key("k"), UpdateExpression="REMOVE v, id") == refused
+    assert (
+        error(
+            ddb.update_item,
+            TableName=table,
+            Key=key("k"),
+            AttributeUpdates={"id": {"Action": "PUT", "Value": {"S": "k"}}},
+            Expected={"v": {"Value": {"S": "other"}}},
+        )
+        == refused
+    )
+    assert ddb.get_item(TableName=table, Key=key("k"))["Item"] == {**key("k"), "v": {"S": "x"}}
+
+
+def test_expression_size_and_operator_limits(ddb, table):
+    long_name = "a" + "z" * 4096
+    expression = f"attribute_not_exists({long_name})"
+    assert error(ddb.put_item, TableName=table, Item=key("k"), ConditionExpression=expression) == (
+        "ValidationException",
+        "Invalid ConditionExpression: Expression size has exceeded the maximum allowed size; "
+        f"expression size: {len(expression)}",
+    )
+    assert error(
+        ddb.update_item,
+        TableName=table,
+        Key=key("k"),
+        UpdateExpression=f"SET {long_name} = :v",
+        ExpressionAttributeValues={":v": {"S": "x"}},
+    ) == (
+        "ValidationException",
+        "Invalid UpdateExpression: Expression size has exceeded the maximum allowed size;",
+    )
+    values = {":v": {"N": "1"}}
+    terms = " OR ".join(["v = :v"] * 149 + ["attribute_exists(id)"])
+    ddb.put_item(TableName=table, Item=key("k"))
+    # 149 comparisons, a function, 149 ORs and a NOT: 300 operators, the most DynamoDB allows
+    ddb.put_item(
+        TableName=table, Item=key("k"), ConditionExpression=f"NOT {terms}", ExpressionAttributeValues=values
+    )
+    assert error(
+        ddb.put_item,
+        TableName=table,
+        Item=key("k"),
+        ConditionExpression=f"NOT NOT {terms}",
+        ExpressionAttributeValues=values,
+    ) == (
+        "ValidationException",
+        "Invalid ConditionExpression: The expression contains too many operators; operator count: 301",
+    )
+    sums = "SET " + ",".join(f"a{i}=:v+:v" for i in range(301))  # under 4 KB: the count is what fails
+    assert error(
+        ddb.update_item,
+        TableName=table,
+        Key=key("k"),
+        UpdateExpression=sums,
+        ExpressionAttributeValues=values,
+    ) == (
+        "ValidationException",
+        "Invalid UpdateExpression: The expression contains too many operators; operator count: 301",
+    )
+
+
+def test_legacy_parameters_are_not_held_to_expression_limits(ddb, table):
+    updates = {
+        f"attribute_with_a_long_name_{i:04}": {"Action": "PUT", "Value": {"N": "1"}} for i in range(350)
+    }
+    ddb.update_item(TableName=table, Key=key("legacy"), AttributeUpdates=updates)
+    assert len(ddb.get_item(TableName=table, Key=key("legacy"))["Item"]) == 351
+
+
+def test_empty_attribute_names_are_refused(ddb, table):
+    refused = ("ValidationException", INVALID + "Empty attribute name")
+    assert error(ddb.put_item, TableName=table, Item={**key("k"), "": {"S": "x"}}) == refused
+    assert error(ddb.get_item, TableName=table, Key={**key("k"), "": {"S": "x"}}) == refused
+    assert error(ddb.delete_item, TableName=table, Key={"": {"S": "k"}}) == refused

@@ -393,3 +393,40 @@ def test_query_filter_must_not_name_a_key(ddb, numbers):
         "ValidationException",
         "Filter Expression can only contain non-primary key attributes: Primary key attribute: n",
     )
+
+
+def test_query_start_key_must_fit_the_key_condition(ddb, numbers):
+    table, _ = numbers
+    p = {":p": {"S": "p"}}
+    assert qerror(ddb, table, "id = :p", p, ExclusiveStartKey={"id": {"S": "other"}, "n": {"N": "5"}}) == (
+        "ValidationException",
+        "The provided starting key is outside query boundaries based on provided conditions",
+    )
+    low = {**p, ":lo": {"N": "10"}}
+    outside = {"id": {"S": "p"}, "n": {"N": "2"}}
+    assert qerror(ddb, table, "id = :p AND n > :lo", low, ExclusiveStartKey=outside) == (
+        "ValidationException",
+        "The provided starting key does not match the range key predicate",
+    )
+    at_bound = {"id": {"S": "p"}, "n": {"N": "10"}}
+    assert qerror(ddb, table, "id = :p AND n > :lo", low, ExclusiveStartKey=at_bound)[1] == (
+        "The provided starting key does not match the range key predicate"
+    )
+    inside = q(ddb, table, "id = :p AND n >= :lo", low, ExclusiveStartKey=at_bound)
+    assert sort_values(inside, "n", "N") == ["10.5", "99", "100", "100000000000000000000"]
+
+
+def test_parallel_scan_start_key_must_be_of_its_segment(ddb):
+    table = new_table(ddb)
+    try:
+        put_all(ddb, table, [{"id": {"S": f"k{i}"}} for i in range(20)])
+        page = ddb.scan(TableName=table, Segment=0, TotalSegments=2, Limit=1)
+        start = page["LastEvaluatedKey"]
+        assert ddb.scan(TableName=table, Segment=0, TotalSegments=2, ExclusiveStartKey=start)["Count"] >= 0
+        assert error(ddb.scan, TableName=table, Segment=1, TotalSegments=2, ExclusiveStartKey=start) == (
+            "ValidationException",
+            "The provided starting key is invalid: Invalid ExclusiveStartKey. Please use ExclusiveStartKey "
+            "with correct Segment. TotalSegments: 2 Segment: 1",
+        )
+    finally:
+        ddb.delete_table(TableName=table)

@@ -214,3 +214,16 @@ def test_resource_batch_writer(endpoint, tables):
             batch.put_item(Item={"id": f"bw{i}", "i": i})
     got = resource.batch_get_item(RequestItems={one: {"Keys": [{"id": f"bw{i}"} for i in range(30)]}})
     assert sorted(int(i["i"]) for i in got["Responses"][one]) == list(range(30))
+
+
+def test_transaction_items_are_limited_to_4_mb_in_all(ddb, tables):
+    one, _ = tables
+    blob = {"B": b"x" * 390_000}
+    puts = [{"Put": {"TableName": one, "Item": {**key(f"big{i}"), "blob": blob}}} for i in range(11)]
+    assert error(ddb.transact_write_items, TransactItems=puts) == (
+        "ValidationException",
+        "The aggregate size of the items in the transaction has exceeded the maximum allowed size of 4 MB",
+    )
+    assert get(ddb, one, "big0") is None
+    ddb.transact_write_items(TransactItems=puts[:10])
+    assert get(ddb, one, "big9")["blob"] == {"B": b"x" * 390_000}

@@ -91,8 +91,14 @@ class Expressions:
     """The placeholders of one request and the expressions parsed with them."""
 
     def __init__(
-        self, names: Mapping[str, str] | None = None, values_: Mapping[str, Any] | None = None
+        self,
+        names: Mapping[str, str] | None = None,
+        values_: Mapping[str, Any] | None = None,
+        *,
+        limited: bool = True,
     ) -> None:
+        """``limited=False`` for expressions rewritten from legacy parameters, which have no size limits."""
+        self.limited = limited
         self.names = _checked_names(names)
         self.values = _checked_values(values_)
         self.used_names: set[str] = set()
@@ -118,22 +124,22 @@ class Expressions:
     def condition(self, text: str, kind: str = "ConditionExpression") -> Condition:
         """``kind`` is the parameter name used in messages: ConditionExpression or FilterExpression."""
         self.parsed += 1
-        return Condition(parse_condition(text, kind, self))
+        return Condition(parse_condition(text, kind, self, self.limited))
 
     def update(self, text: str) -> Update:
         self.parsed += 1
-        return Update(parse_update(text, self))
+        return Update(parse_update(text, self, self.limited))
 
     def projection(self, text: str) -> Projection:
         self.parsed += 1
-        return Projection([p.elements for p in parse_projection(text, self)])
+        return Projection([p.elements for p in parse_projection(text, self, self.limited)])
 
     def key_condition(
         self, text: str, hash_key: str, range_key: str | None, types: Mapping[str, str]
     ) -> KeyCondition:
         """``types`` maps key attribute names to their scalar type (S, N or B)."""
         self.parsed += 1
-        node = parse_condition(text, "KeyConditionExpression", self)
+        node = parse_condition(text, "KeyConditionExpression", self, self.limited)
         return key_condition(node, hash_key, range_key, dict(types))
 
     def check_unused(self) -> None:

@@ -62,6 +62,9 @@ CONDITION_FUNCTIONS = {
 UPDATE_FUNCTIONS = {"if_not_exists": 2, "list_append": 2}
 ATTRIBUTE_TYPES = ("S", "SS", "N", "NS", "B", "BS", "BOOL", "NULL", "L", "M")
 MAX_IN_OPERANDS = 100
+MAX_EXPRESSION_BYTES = 4096
+MAX_OPERATORS = 300
+_SIZE_SHOWN = ("ConditionExpression", "FilterExpression")  # the kinds whose size message gives the size
 _CONDITION_KEYWORDS = ("AND", "OR", "NOT", "BETWEEN", "IN")
 _UPDATE_CLAUSES = ("SET", "REMOVE", "ADD", "DELETE")
 _SET_TYPE_NAMES = {"S": "STRING", "N": "NUMBER", "B": "BINARY", "NULL": "NULL", "BOOL": "BOOLEAN",
@@ -131,10 +134,12 @@ def _same_path(one: Operand, two: Operand) -> bool:
 class Parser:
     """One parse of one expression; ``kind`` names it in messages (``Invalid <kind>: ...``)."""
 
-    def __init__(self, text: str, kind: str, placeholders: Placeholders) -> None:
+    def __init__(self, text: str, kind: str, placeholders: Placeholders, limited: bool = True) -> None:
         self.text, self.kind, self.placeholders = text, kind, placeholders
+        self.limited = limited  # False for the text legacy parameters are rewritten into: no limits apply
         self.tokens = lexer.tokenize(text)
         self.pos = 0
+        self.operators = 0
         self.problems: dict[str, str] = {}
         self._last_group: Node | None = None
 
@@ -187,10 +192,23 @@ class Parser:
             return True
         return False
 
+    def check_size(self) -> None:
+        size = len(self.text.encode("utf-8"))
+        if self.limited and size > MAX_EXPRESSION_BYTES:
+            shown = f" expression size: {size}" if self.kind in _SIZE_SHOWN else ""
+            raise self.fail(f"Expression size has exceeded the maximum allowed size;{shown}")
+
+    def count_operator(self) -> None:
+        """DynamoDB allows 300 operators and functions in one expression; the next one is refused."""
+        self.operators += 1
+        if self.limited and self.operators > MAX_OPERATORS:
+            raise self.fail(f"The expression contains too many operators; operator count: {self.operators}")
+
     def run(self, rule: Callable[[], Any], order: tuple[str, ...]) -> Any:
         """Parse the whole text with ``rule``, then raise the first problem in ``order``."""
         if not self.text.strip():
             raise self.fail("The expression can not be empty;")
+        self.check_size()
         try:
             result = rule()
             if self.peek().kind != lexer.EOF:
@@ -202,14 +220,14 @@ class Parser:
 
     def attempt(self, *rules: Callable[[], Any]) -> Any:
         """Backtracking choice: the first rule that parses; else the failure that got furthest."""
-        start, problems, furthest = self.pos, dict(self.problems), None
+        start, problems, operators, furthest = self.pos, dict(self.problems), self.operators, None
         for rule in rules:
             try:
                 return rule()
             except _SyntaxFailure as failure:
                 if furthest is None or failure.token_index > furthest.token_index:
                     furthest = failure
-                self.pos, self.problems = start, dict(problems)
+                self.pos, self.problems, self.operators = start, dict(problems), operators
         assert furthest is not None
         raise furthest
 
@@ -280,6 +298,7 @@ class Parser:
 
     def function(self, keywords: tuple[str, ...]) -> Function:
         name = self.advance().text
+        self.count_operator()
         self.expect("(")
         args = [self.operand(keywords)]
         while self.accept(","):
@@ -406,6 +425,7 @@ class Parser:
     def or_condition(self) -> Node:
         node = self.and_condition()
         while self.accept_word("OR"):
+            self.count_operator()
             right = self.and_condition()
             self.check_condition(node)
             self.check_condition(right)
@@ -415,6 +435,7 @@ class Parser:
     def and_condition(self) -> Node:
         node = self.not_condition()
         while self.accept_word("AND"):
+            self.count_operator()
             right = self.not_condition()
             self.check_condition(node)
             self.check_condition(right)
@@ -423,6 +444,7 @@ class Parser:
 
     def not_condition(self) -> Node:
         if self.accept_word("NOT"):
+            self.count_operator()
             operand = self.not_condition()
             self.check_condition(operand)
             return Not(operand)
@@ -447,14 +469,17 @@ class Parser:
         token = self.peek()
         if token.kind == lexer.PUNCT and token.text in COMPARATORS:
             self.advance()
+            self.count_operator()
             right = self.operand(_CONDITION_KEYWORDS)
             self.check_misused((left, right))
             if _same_path(left, right):
                 self.note_distinct(token.text, left)
             return Compare(token.text, left, right)
         if self.accept_word("BETWEEN"):
+            self.count_operator()
             return self.between(left)
         if self.accept_word("IN"):
+            self.count_operator()
             return self.in_list(left)
         if isinstance(left, Function):
             return left
@@ -546,6 +571,7 @@ class Parser:
         if not (token.is_punct("+") or token.is_punct("-")):
             return left
         self.advance()
+        self.count_operator()
         right = self.operand(_UPDATE_CLAUSES)
         for operand in (left, right):
             kind = static_type(operand) if isinstance(operand, Value) else None
@@ -595,16 +621,16 @@ class Parser:
         return paths
 
 
-def parse_condition(text: str, kind: str, placeholders: Placeholders) -> Node:
-    parser = Parser(text, kind, placeholders)
+def parse_condition(text: str, kind: str, placeholders: Placeholders, limited: bool = True) -> Node:
+    parser = Parser(text, kind, placeholders, limited)
     return parser.run(parser.condition, CONDITION_ORDER)
 
 
-def parse_update(text: str, placeholders: Placeholders) -> list[Action]:
-    parser = Parser(text, "UpdateExpression", placeholders)
+def parse_update(text: str, placeholders: Placeholders, limited: bool = True) -> list[Action]:
+    parser = Parser(text, "UpdateExpression", placeholders, limited)
     return parser.run(parser.update, UPDATE_ORDER)
 
 
-def parse_projection(text: str, placeholders: Placeholders) -> list[Path]:
-    parser = Parser(text, "ProjectionExpression", placeholders)
+def parse_projection(text: str, placeholders: Placeholders, limited: bool = True) -> list[Path]:
+    parser = Parser(text, "ProjectionExpression", placeholders, limited)
     return parser.run(parser.projection, PROJECTION_ORDER)

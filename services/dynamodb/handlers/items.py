@@ -52,9 +52,12 @@ class ItemWrite:
     condition: Any | None = None
     build: Builder | None = None  # None: a ConditionCheck, nothing is written
     touched: list[tuple[str | int, ...]] | None = field(default=None)  # the paths an update writes
+    size: int | None = None  # what counts toward a transaction's 4 MB: the item put, else the key
 
     def __post_init__(self) -> None:
         on_failure_mode(self.spec)  # an invalid mode is refused before anything is read
+        if self.size is None:
+            self.size = item_size(self.key_item)
 
     def test(self, old: Item | None) -> None:
         """Raise ConditionalCheckFailedException when the condition does not hold for ``old``."""
@@ -91,7 +94,7 @@ def prepare_put(desc: dict[str, Any], spec: Mapping[str, Any]) -> ItemWrite:
     ex.check_unused()
     key, item = new_item(desc, spec["Item"])
     key_item = {name: item[name] for name in schema.key_names(desc)}
-    return ItemWrite(desc, key, key_item, spec, condition, lambda old: item)
+    return ItemWrite(desc, key, key_item, spec, condition, lambda old: item, size=item_size(item))
 
 
 def prepare_delete(desc: dict[str, Any], spec: Mapping[str, Any]) -> ItemWrite:
@@ -116,23 +119,29 @@ def prepare_update(desc: dict[str, Any], spec: Mapping[str, Any]) -> ItemWrite:
     update = ex.update(spec.get("UpdateExpression")) or legacy_update(spec.get("AttributeUpdates"))
     ex.check_unused()
     key, key_item = key_of(desc, spec["Key"])
+    touched = list(update.paths) if update is not None else []
+    _no_key_updated(desc, touched)
 
     def build(old: Item | None) -> Item:
         base = dict(old) if old is not None else dict(key_item)
         new = update.apply(base) if update is not None else base
-        _check_updated(desc, key_item, new)
+        _check_updated(desc, new)
         return new
 
-    touched = list(update.paths) if update is not None else []
     return ItemWrite(desc, key, key_item, spec, condition, build, touched)
 
 
-def _check_updated(desc: Mapping[str, Any], key_item: Item, new: Item) -> None:
-    for name, value in key_item.items():
-        if new.get(name) != value:
+def _no_key_updated(desc: Mapping[str, Any], touched: list[tuple[str | int, ...]]) -> None:
+    """DynamoDB refuses an update naming a key attribute before reading anything, even to its own value."""
+    keys = schema.key_names(desc)
+    for path in touched:
+        if path[0] in keys:
             raise errors.invalid_parameters(
-                f"Cannot update attribute {name}. This attribute is part of the key"
+                f"Cannot update attribute {path[0]}. This attribute is part of the key"
             )
+
+
+def _check_updated(desc: Mapping[str, Any], new: Item) -> None:
     indexes.check_item(desc, new)
     if item_size(new) > MAX_ITEM_SIZE:
         raise errors.validation("Item size to update has exceeded the maximum allowed size")

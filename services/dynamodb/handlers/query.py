@@ -195,6 +195,28 @@ def _start(source: Source, raw: Mapping[str, Any] | None) -> RowKey | None:
     return RowKey(pk, sk, tpk, tsk)
 
 
+def _start_in_query(start: RowKey, hash_value: bytes, low: Bound | None, high: Bound | None) -> None:
+    """A Query resumes only from a key its own condition could have returned."""
+    if start.pk != hash_value:
+        raise errors.validation(
+            "The provided starting key is outside query boundaries based on provided conditions"
+        )
+    below = low is not None and (start.sk < low.value or start.sk == low.value and not low.inclusive)
+    above = high is not None and (start.sk > high.value or start.sk == high.value and not high.inclusive)
+    if below or above:
+        raise errors.validation("The provided starting key does not match the range key predicate")
+
+
+def _start_in_segment(start: RowKey | None, segment: tuple[int, int] | None) -> None:
+    """A parallel scan resumes only from a key of its own segment."""
+    if start is None or segment is None or _segment_of(start.pk, segment[1]) == segment[0]:
+        return
+    raise errors.validation(
+        "The provided starting key is invalid: Invalid ExclusiveStartKey. Please use ExclusiveStartKey "
+        f"with correct Segment. TotalSegments: {segment[1]} Segment: {segment[0]}"
+    )
+
+
 # -- reading a page -----------------------------------------------------------------------------
 
 
@@ -309,14 +331,18 @@ async def query(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
     cut = _cut(req, ex)
     ex.check_unused()
     low, high = _bounds(condition.range, source.keys[-1])
+    hash_value = key_bytes(condition.hash_value)
+    start = _start(source, req.get("ExclusiveStartKey"))
+    if start is not None:
+        _start_in_query(start, hash_value, low, high)
     rows = store(ctx).query(
         source.desc["TableId"],
         source.idx,
-        key_bytes(condition.hash_value),
+        hash_value,
         low,
         high,
         forward=req.get("ScanIndexForward", True),
-        after=_start(source, req.get("ExclusiveStartKey")),
+        after=start,
     )
     return _respond(ctx, req, source, _read_page(rows, limit), select, keep, cut)
 
@@ -358,8 +384,12 @@ def _in_segment(rows: Iterator[Row], segment: tuple[int, int] | None) -> Iterato
         return
     number, total = segment
     for row in rows:
-        if zlib.crc32(row.key.pk) % total == number:
+        if _segment_of(row.key.pk, total) == number:
             yield row
+
+
+def _segment_of(pk: bytes, total: int) -> int:
+    return zlib.crc32(pk) % total
 
 
 @handles("Scan")
@@ -373,5 +403,7 @@ async def scan(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
     keep = _filter(req, ex, "ScanFilter")
     cut = _cut(req, ex)
     ex.check_unused()
-    rows = store(ctx).scan(source.desc["TableId"], source.idx, _start(source, req.get("ExclusiveStartKey")))
+    start = _start(source, req.get("ExclusiveStartKey"))
+    _start_in_segment(start, segment)
+    rows = store(ctx).scan(source.desc["TableId"], source.idx, start)
     return _respond(ctx, req, source, _read_page(_in_segment(rows, segment), limit), select, keep, cut)

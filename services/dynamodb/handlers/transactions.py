@@ -28,6 +28,7 @@ from .items import ItemWrite, prepare_check, prepare_delete, prepare_put, prepar
 handles = Handlers("dynamodb")
 
 MAX_ITEMS = 100
+MAX_TRANSACTION_SIZE = 4 * 1024 * 1024
 _ACTIONS = ("ConditionCheck", "Put", "Delete", "Update")
 
 
@@ -41,6 +42,14 @@ def check_count(items: list[Any], member: str) -> None:
 
 # transactional reads and writes cost twice the units of plain ones
 TRANSACTIONAL = 2.0
+
+
+def _check_size(writes: list[ItemWrite]) -> None:
+    """DynamoDB caps the aggregate size of a write transaction's items at 4 MB, checked before any read."""
+    if sum(write.size or 0 for write in writes) > MAX_TRANSACTION_SIZE:
+        raise errors.validation(
+            "The aggregate size of the items in the transaction has exceeded the maximum allowed size of 4 MB"
+        )
 
 
 def _one_item_once(seen: set[tuple[str, RowKey]], table_id: str, key: RowKey) -> None:
@@ -160,6 +169,7 @@ def commit_transaction(
     if replayed is not None:
         return replayed
     writes = prepare()
+    _check_size(writes)
     seen: set[tuple[str, RowKey]] = set()
     for write in writes:
         _one_item_once(seen, write.desc["TableId"], write.key)

@@ -162,7 +162,6 @@ def authorize(ctx: RequestContext, operation: str, params: dict[str, Any], setti
         for target in targets_of(operation, params):
             _judge(ctx, operation, params, target, account, enforce)
     _check_acl_request(ctx, operation, params)
-    _record_writer(ctx, operation, params, account)
 
 
 def _judge(
@@ -401,18 +400,6 @@ def _check_grantees(ctx: RequestContext, wanted: acls.Requested) -> None:
                 400,
                 fields={"EmailAddress": str(grantee.get("EmailAddress"))},
             )
-
-
-def _record_writer(ctx: RequestContext, operation: str, params: dict[str, Any], account: str | None) -> None:
-    """An object another account writes into a bucket with ACLs on is that account's (S3's
-    ObjectWriter rule): with no ACL named, the write gets the canned ``private`` ACL, which the
-    object handlers store with the writer as owner (full control) — so it can read it back."""
-    if operation not in OBJECT_WRITES or account is ANONYMOUS or acls.requested(params) is not None:
-        return
-    bucket = bucket_named(ctx, params.get("Bucket"))
-    if bucket is None or bucket.account == account or bc.object_ownership(ctx, bucket) == bc.ENFORCED:
-        return
-    params["ACL"] = "private"
 
 
 # -- condition keys ------------------------------------------------------------------------------

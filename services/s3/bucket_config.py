@@ -364,6 +364,7 @@ def invalid_target_bucket(target: str, exists: bool) -> AwsError:
 
 
 ENFORCED = "BucketOwnerEnforced"
+PREFERRED = "BucketOwnerPreferred"
 
 
 def object_ownership(ctx: RequestContext, bucket: Bucket) -> str:

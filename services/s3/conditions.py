@@ -8,7 +8,9 @@ reads. Dates compare at the second, the precision of an HTTP date.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from . import errors
@@ -68,3 +70,11 @@ def check_write(req: dict[str, Any], current_etag: str | None) -> None:
             raise errors.no_such_key_for_condition()
         if not etag_matches(if_match, current_etag):
             raise errors.precondition_failed("If-Match")
+
+
+def write_precondition(req: dict[str, Any]) -> Callable[[str | None], None] | None:
+    """A write's If-Match / If-None-Match as a test the store runs again at commit, with the ETag
+    current then: of two racing ``If-None-Match: *`` writes the one committing second gets 412."""
+    if req.get("IfMatch") is None and req.get("IfNoneMatch") is None:
+        return None
+    return partial(check_write, req)

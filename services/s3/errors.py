@@ -313,3 +313,33 @@ def invalid_bucket_state(message: str) -> AwsError:
 def locked_version() -> AwsError:
     """Deleting (or shortening the retention of) a version that Object Lock protects."""
     return access_denied("Access Denied because object protected by object lock.")
+
+
+def metadata_too_large(limit: int) -> AwsError:
+    return AwsError(
+        "MetadataTooLarge",
+        "Your metadata headers exceed the maximum allowed metadata size.",
+        400,
+        fields={"MaxSizeAllowed": str(limit)},
+    )
+
+
+def entity_too_large(size: int, limit: int) -> AwsError:
+    return AwsError(
+        "EntityTooLarge",
+        "Your proposed upload exceeds the maximum allowed size",
+        400,
+        fields={"ProposedSize": str(size), "MaxSizeAllowed": str(limit)},
+    )
+
+
+def invalid_redirect_location() -> AwsError:
+    return AwsError(
+        "InvalidRedirectLocation",
+        "The website redirect location must have a prefix of 'http://' or 'https://' or '/'.",
+        400,
+    )
+
+
+def invalid_encoding_type(value: str) -> AwsError:
+    return invalid_argument("Invalid Encoding Method specified in Request", "encoding-type", value)

@@ -24,15 +24,19 @@ The rule's filter picks the objects: ``Prefix`` (also the legacy rule-level ``Pr
 has no tags and size 0. Uploads have no tags or size yet, so only a rule whose filter is a prefix at
 most aborts them, as S3 requires.
 
+Each removal is announced, after the sweep, as S3's ``s3:LifecycleExpiration:Delete`` (an object,
+version or delete marker deleted) or ``s3:LifecycleExpiration:DeleteMarkerCreated`` (an expired
+current version of a versioned bucket), to the bucket's notification destinations.
+
 Not applied: transitions (there is one storage tier: ``Transitions`` and
-``NoncurrentVersionTransitions`` are stored and returned, the storage class stays); expirations
-publish no ``s3:LifecycleExpiration:*`` events yet.
+``NoncurrentVersionTransitions`` are stored and returned, the storage class stays).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -41,9 +45,10 @@ from types import SimpleNamespace
 from typing import Any
 
 from shared import tasks
+from shared.context import RequestContext
 from shared.settings import Settings
 
-from . import bucket_config
+from . import bucket_config, notifications
 from .storage import ObjectMeta, S3Store, Upload
 
 log = logging.getLogger("flotilla.s3.lifecycle")
@@ -61,6 +66,23 @@ class SweepResult:
     expired: list[tuple[str, str]] = field(default_factory=list)
     removed: list[tuple[str, str, str]] = field(default_factory=list)
     aborted: list[str] = field(default_factory=list)
+    events: list[Expiry] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Expiry:
+    """One removal to announce: the event name, the object and the version id it names (None in
+    a bucket that was never versioned)."""
+
+    event: str
+    bucket: str
+    key: str
+    version_id: str | None = None
+
+
+DELETED = "s3:LifecycleExpiration:Delete"
+MARKER_CREATED = "s3:LifecycleExpiration:DeleteMarkerCreated"
+LIFECYCLE_PRINCIPAL = "s3.amazonaws.com"  # the userIdentity of lifecycle events, as in S3's records
 
 
 def clock(settings: Settings) -> Callable[[], datetime]:
@@ -187,6 +209,7 @@ async def _expire_unversioned(
                 and store.delete_object(bucket, meta.key)
             ):
                 result.expired.append((bucket, meta.key))
+                result.events.append(Expiry(DELETED, bucket, meta.key))
             if count % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
 
@@ -230,18 +253,21 @@ def _apply_versioned(
     if latest is None:
         return
     if not latest.delete_marker and spec.matches(latest) and _expired(expiration, latest, now):
-        store.delete_object(bucket, key, versioning=status)  # a delete marker: the data stays
+        marker = store.delete_object(bucket, key, versioning=status)  # a delete marker: the data stays
         result.expired.append((bucket, key))
+        result.events.append(Expiry(MARKER_CREATED, bucket, key, marker.version_id if marker else None))
         versions = store.key_versions(bucket, key)
     elif latest.delete_marker and len(versions) == 1 and _marker_expired(expiration, latest, now):
         store.delete_object(bucket, key, latest.version_id)
         result.removed.append((bucket, key, latest.version_id))
+        result.events.append(Expiry(DELETED, bucket, key, latest.version_id))
         return
     noncurrent = rule.get("NoncurrentVersionExpiration")
     if noncurrent:
         for version in _noncurrent_expired(noncurrent, versions, spec, now):
             store.delete_object(bucket, key, version.version_id)
             result.removed.append((bucket, key, version.version_id))
+            result.events.append(Expiry(DELETED, bucket, key, version.version_id))
 
 
 def _marker_expired(expiration: Mapping[str, Any], marker: ObjectMeta, now: datetime) -> bool:
@@ -330,6 +356,7 @@ async def run(store: S3Store, every: float, now: Callable[[], datetime] | None =
         try:
             configs = lifecycle_configs(store)
             result = await sweep_once(store, configs, now(), versioning_statuses(store, configs))
+            await announce(store, result.events)
         except Exception:
             log.exception("lifecycle sweep failed")
             continue
@@ -342,6 +369,21 @@ async def run(store: S3Store, every: float, now: Callable[[], datetime] | None =
                     "aborted": len(result.aborted),
                 },
             )
+
+
+async def announce(store: S3Store, events: Iterable[Expiry]) -> None:
+    """Publish a sweep's ``s3:LifecycleExpiration:*`` events (no request: a context of S3's own)."""
+    ctx = RequestContext(
+        service="s3",
+        operation="LifecycleExpiration",
+        request_id=uuid.uuid4().hex.upper()[:16],
+        state=store,
+        extra={"principal": LIFECYCLE_PRINCIPAL},
+    )
+    for expiry in events:
+        await notifications.object_event(
+            ctx, expiry.event, expiry.bucket, expiry.key, None, None, version_id=expiry.version_id
+        )
 
 
 def running(

@@ -277,7 +277,7 @@ def _record(
 ) -> dict[str, Any]:
     """One record of AWS's event notification structure (eventVersion 2.1)."""
     obj: dict[str, Any] = {"key": encode_key(key)}
-    if not name.startswith("ObjectRemoved"):
+    if not name.startswith(("ObjectRemoved", "LifecycleExpiration")):
         obj["size"] = size or 0
         obj["eTag"] = (etag or "").strip('"')
     if version_id:
@@ -316,6 +316,9 @@ def owner_principal(account: str) -> str:
 
 
 def _principal(ctx: RequestContext) -> str:
+    """The caller's access key; S3's own principal for events no request caused (lifecycle)."""
+    if ctx.extra.get("principal"):
+        return ctx.extra["principal"]
     return f"AWS:{ctx.access_key}" if ctx.access_key else "Anonymous"
 
 

@@ -266,6 +266,9 @@ class Deletion:
 
 
 Verify = Callable[[Digests], dict[str, str]]
+# A conditional write's test of the key's current ETag (None: no current object), run inside the
+# commit transaction so that a concurrent writer cannot slip in between the check and the commit.
+Precondition = Callable[[str | None], None]
 """Called after the bytes are on disk and before they are committed: checks the digests against
 what the client sent (raising to abort the write) and returns the checksums to store."""
 
@@ -370,11 +373,13 @@ class S3Store:
         attrs: ObjectAttrs,
         verify: Verify | None = None,
         versioning: str | None = None,
+        precondition: Precondition | None = None,
     ) -> ObjectMeta:
         """Stream ``body`` to disk and commit it as ``bucket/key`` (raises NoSuchBucket).
 
         ``versioning`` is the bucket's status: ``Enabled`` makes a new version with a fresh id and
         keeps the previous one; otherwise the object is the ``null`` version, replacing that one.
+        ``precondition`` (If-Match / If-None-Match) is checked again at commit and may raise.
         """
         digests = Digests(attrs.algorithms)
         data, body = await _whole_if_small(body, INLINE_OBJECT)
@@ -385,7 +390,7 @@ class S3Store:
             with self._transaction():
                 blob = self._db.execute("INSERT INTO blobs (data) VALUES (?)", (data,)).lastrowid
                 meta = _meta(bucket, key, attrs, size, etag, checksums, f"{BLOB}{blob}", None, versioning)
-                old, _ = self._record(meta)
+                old, _ = self._record(meta, precondition=precondition)
             self._unlink_files(old)
             return meta
         name = uuid.uuid4().hex
@@ -397,15 +402,22 @@ class S3Store:
             _unlink(tmp)
             raise
         meta = _meta(bucket, key, attrs, digests.size, digests.etag, checksums, name, None, versioning)
-        return self._install(tmp, name, meta)
+        return self._install(tmp, name, meta, precondition=precondition)
 
-    def _install(self, tmp: str | Path, name: str, meta: ObjectMeta, upload: str | None = None) -> ObjectMeta:
+    def _install(
+        self,
+        tmp: str | Path,
+        name: str,
+        meta: ObjectMeta,
+        upload: str | None = None,
+        precondition: Precondition | None = None,
+    ) -> ObjectMeta:
         """Rename the written file ``tmp`` to its final name and commit ``meta`` (atomic replace)."""
         final = self._file(name)
         try:
             _rename(tmp, final)
             with self._transaction():
-                old, parts = self._record(meta, upload)
+                old, parts = self._record(meta, upload, precondition)
         except BaseException:
             _unlink(tmp)
             _unlink(final)
@@ -415,14 +427,21 @@ class S3Store:
             _unlink(self.parts_dir / part)
         return meta
 
-    def _record(self, meta: ObjectMeta, upload: str | None = None) -> tuple[list[str], list[str]]:
+    def _record(
+        self, meta: ObjectMeta, upload: str | None = None, precondition: Precondition | None = None
+    ) -> tuple[list[str], list[str]]:
         """Inside a transaction: make ``meta`` the key's current version, ending ``upload``. The
         files of the versions it replaced (a ``null`` version replaces the ``null`` one; any other
         current version becomes noncurrent; their blobs are deleted here), and the part files of
-        the upload."""
+        the upload. ``precondition`` sees the current ETag first (raising rolls back)."""
         parts: list[str] | None = []
         if self._db.execute("SELECT 1 FROM buckets WHERE name = ?", (meta.bucket,)).fetchone() is None:
             raise errors.no_such_bucket(meta.bucket)
+        if precondition is not None:
+            current = self._db.execute(
+                "SELECT etag FROM objects WHERE bucket = ? AND key = ?", (meta.bucket, meta.key)
+            ).fetchone()
+            precondition(current[0] if current else None)
         if upload is not None and (parts := self._end_upload(upload)) is None:
             raise errors.no_such_upload(upload)
         old = self._make_room(meta.bucket, meta.key, meta.version_id)
@@ -894,6 +913,7 @@ class S3Store:
         extra: dict[str, Any],
         versioning: str | None = None,
         algorithms: tuple[str, ...] = (),
+        precondition: Precondition | None = None,
     ) -> ObjectMeta:
         """Concatenate ``parts`` (streaming from disk, CRC32 and ``algorithms`` computed on the way)
         into the object and commit it, ending the upload in the same transaction. ``verify`` gets
@@ -913,7 +933,7 @@ class S3Store:
         meta = _meta(
             upload.bucket, upload.key, upload.attrs, digests.size, etag, checksums, name, extra, versioning
         )
-        return self._install(tmp, name, meta, upload=upload.id)
+        return self._install(tmp, name, meta, upload=upload.id, precondition=precondition)
 
     def _path(self, name: str) -> Path:
         return self.objects_dir / name[:2] / name

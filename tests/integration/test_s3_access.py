@@ -5,6 +5,8 @@ requests; and the fleet's default (anonymous access open, BlockPublicPolicy chec
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 import uuid
 import xml.etree.ElementTree as ET
@@ -184,10 +186,11 @@ def test_delete_objects_answers_access_denied_per_key(tmp_path) -> None:
     body = (
         b"<Delete><Object><Key>public/a.txt</Key></Object><Object><Key>private/b.txt</Key></Object></Delete>"
     )
+    md5 = {"Content-MD5": base64.b64encode(hashlib.md5(body).digest()).decode()}  # DeleteObjects needs it
 
     async def scenario(call: Call) -> None:
         await setup_bucket(call, doc)
-        response = await call(OTHER, "POST", "/pub?delete", body)
+        response = await call(OTHER, "POST", "/pub?delete", body, md5)
         assert response.status_code == 200, response.text
         result = ET.fromstring(response.content)
         ns = {"s3": "http://s3.amazonaws.com/doc/2006-03-01/"}
@@ -203,13 +206,13 @@ def test_delete_objects_answers_access_denied_per_key(tmp_path) -> None:
         assert errors == [("private/b.txt", "AccessDenied", "Access Denied")]
         assert await status(call, OWNER, "GET", "/pub/private/b.txt") == 200  # still there
         assert await status(call, OWNER, "GET", "/pub/public/a.txt") == 404
-        everyone = await call(ANON, "POST", "/pub?delete", body)  # anonymous: no Allow, every key denied
+        everyone = await call(ANON, "POST", "/pub?delete", body, md5)  # anonymous: no Allow, every key denied
         codes = [
             e.findtext("s3:Code", namespaces=ns)
             for e in ET.fromstring(everyone.content).findall("s3:Error", ns)
         ]
         assert (everyone.status_code, codes) == (200, ["AccessDenied", "AccessDenied"])
-        assert await status(call, ANON, "POST", "/missing?delete", body) == 403  # no bucket, no policy
+        assert await status(call, ANON, "POST", "/missing?delete", body, md5) == 403  # no bucket, no policy
 
     run(settings_for(tmp_path, extra={"enforce_access": "1"}), scenario)
 

@@ -267,3 +267,63 @@ def test_conditions_for_another_account(owned: str, mine: Any, theirs: Any) -> N
     theirs.put_object(Bucket=owned, Key="new", Body=b"n", Tagging="team=blue")
     assert error(theirs.put_object, Bucket=owned, Key="new2", Body=b"n", Tagging="team=red")[1] == 403
     assert error(theirs.delete_object, Bucket=owned, Key="new")[1] == 403  # the date has passed
+
+
+def _owner_and_grants(s3: Any, bucket: str, key: str) -> tuple[str, set[tuple[str, str]]]:
+    acl = s3.get_object_acl(Bucket=bucket, Key=key)
+    return acl["Owner"]["ID"], {(g["Grantee"].get("ID", ""), g["Permission"]) for g in acl["Grants"]}
+
+
+def test_object_owner_follows_ownership_controls(mine: Any, theirs: Any) -> None:
+    """ObjectWriter: the writer owns what it writes, and bucket-owner-* canned ACLs grant to the
+    bucket owner; BucketOwnerPreferred: a bucket-owner-full-control write (or PutObjectAcl) is the
+    bucket owner's; BucketOwnerEnforced: every object is the bucket owner's."""
+    me, them = canonical_id(OWNER), canonical_id(OTHER)
+    name = f"acct-{uuid.uuid4().hex[:12]}"
+    mine.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter")
+    try:
+        theirs.list_buckets()  # the fleet learns of account 111111111111
+        mine.put_bucket_acl(
+            Bucket=name, GrantWrite=f'id="{them}"', GrantFullControl=f'id="{me}"'
+        )  # they may write
+        theirs.put_object(Bucket=name, Key="plain", Body=b"x")
+        assert _owner_and_grants(theirs, name, "plain") == (them, {(them, "FULL_CONTROL")})
+        theirs.put_object(Bucket=name, Key="full", Body=b"x", ACL="bucket-owner-full-control")
+        assert _owner_and_grants(theirs, name, "full") == (
+            them,
+            {(them, "FULL_CONTROL"), (me, "FULL_CONTROL")},
+        )
+        theirs.put_object(Bucket=name, Key="read", Body=b"x", ACL="bucket-owner-read")
+        assert _owner_and_grants(theirs, name, "read") == (them, {(them, "FULL_CONTROL"), (me, "READ")})
+        theirs.copy_object(Bucket=name, Key="copy", CopySource=f"{name}/plain", ACL="bucket-owner-read")
+        assert _owner_and_grants(theirs, name, "copy")[0] == them
+        theirs.put_object_acl(Bucket=name, Key="plain", ACL="private")  # the owner stays the owner
+        assert _owner_and_grants(theirs, name, "plain")[0] == them
+
+        mine.put_bucket_ownership_controls(
+            Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]}
+        )
+        theirs.put_object(Bucket=name, Key="mine", Body=b"x", ACL="bucket-owner-full-control")
+        assert _owner_and_grants(mine, name, "mine") == (me, {(me, "FULL_CONTROL")})
+        theirs.copy_object(
+            Bucket=name, Key="mine2", CopySource=f"{name}/plain", ACL="bucket-owner-full-control"
+        )
+        assert _owner_and_grants(mine, name, "mine2")[0] == me
+        theirs.put_object(Bucket=name, Key="theirs", Body=b"x")  # no ACL named: still the writer's
+        assert _owner_and_grants(theirs, name, "theirs")[0] == them
+        theirs.put_object_acl(Bucket=name, Key="theirs", ACL="bucket-owner-full-control")
+        assert _owner_and_grants(mine, name, "theirs")[0] == me
+
+        mine.put_bucket_ownership_controls(
+            Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+        )
+        writers = allow({"AWS": OTHER}, "s3:PutObject", f"arn:aws:s3:::{name}/*")
+        mine.put_bucket_policy(Bucket=name, Policy=policy(name, writers))  # bucket ACLs no longer count
+        theirs.put_object(Bucket=name, Key="enforced", Body=b"x", ACL="bucket-owner-full-control")
+        mine.put_bucket_ownership_controls(
+            Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
+        )
+        assert _owner_and_grants(mine, name, "enforced")[0] == me  # stored as the bucket owner's
+    finally:
+        mine.delete_bucket_policy(Bucket=name)
+        empty(mine, name)

@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from botocore.exceptions import ClientError
 
-from services.s3 import notifications
+from services.s3 import lifecycle, notifications
 from services.s3.bucket_config import configs
-from services.s3.storage import S3Store
+from services.s3.storage import ObjectAttrs, S3Store
 from shared.context import RequestContext
 
 from .s3_support import unique
@@ -205,3 +205,72 @@ def test_put_and_delete_object_publish_events(s3, sqs, bucket, queue):
     assert created["eventName"] == "ObjectCreated:Put" and created["s3"]["object"]["key"] == "k+1"
     assert created["s3"]["object"]["eTag"] == put["ETag"].strip('"') and created["s3"]["object"]["size"] == 5
     assert removed["eventName"] == "ObjectRemoved:Delete"
+
+
+def test_tagging_acl_and_restore_publish_events(s3, sqs, bucket, queue):
+    url, arn = queue
+    events = ["s3:ObjectTagging:*", "s3:ObjectAcl:Put", "s3:ObjectRestore:*"]
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket, NotificationConfiguration=queue_config(arn, events)
+    )
+    receive(sqs, url)  # the s3:TestEvent
+    put = s3.put_object(Bucket=bucket, Key="cold", Body=b"ice", StorageClass="GLACIER")
+    s3.put_object_tagging(Bucket=bucket, Key="cold", Tagging={"TagSet": [{"Key": "a", "Value": "1"}]})
+    s3.delete_object_tagging(Bucket=bucket, Key="cold")
+    s3.put_object_acl(Bucket=bucket, Key="cold", ACL="private")
+    s3.restore_object(Bucket=bucket, Key="cold", RestoreRequest={"Days": 1})
+    records = [b["Records"][0] for b in receive(sqs, url, count=5)]
+    assert sorted(r["eventName"] for r in records) == [
+        "ObjectAcl:Put",
+        "ObjectRestore:Completed",
+        "ObjectRestore:Post",
+        "ObjectTagging:Delete",
+        "ObjectTagging:Put",
+    ]
+    for record in records:
+        assert record["s3"]["object"]["key"] == "cold"
+        assert record["s3"]["object"]["eTag"] == put["ETag"].strip('"')
+
+
+def test_lifecycle_expirations_publish_events(sqs, queue, redis_url, tmp_path):
+    """The sweep's removals reach the queue as s3:LifecycleExpiration:* records by S3 itself."""
+    url, arn = queue
+    store = S3Store(tmp_path)
+    ctx = RequestContext(service="s3", operation="", request_id="req-1", access_key="test", state=store)
+    rule = {"ID": "r", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 1}}
+    for name in ("plain-bucket", "versioned-bucket"):
+        bucket, _ = store.create_bucket(name, "000000000000", "us-east-1")
+        configs(ctx).put(bucket, "notification", queue_config(arn, ["s3:LifecycleExpiration:*"]))
+    versioning = {"plain-bucket": None, "versioned-bucket": "Enabled"}
+
+    async def expire() -> None:
+        notifications.use_redis(redis_url)
+        try:
+            for name, status in versioning.items():
+                await store.put_object(name, "old", _chunks(b"x"), ObjectAttrs(), versioning=status)
+            configs_ = {name: {"Rules": [rule]} for name in versioning}
+            result = await lifecycle.sweep_once(
+                store, configs_, datetime.now(UTC) + timedelta(days=3), versioning
+            )
+            await lifecycle.announce(store, result.events)
+        finally:
+            await notifications.close()
+            notifications.use_redis(None)
+
+    try:
+        asyncio.run(expire())
+        records = [b["Records"][0] for b in receive(sqs, url, count=2)]
+        marker = store.latest("versioned-bucket", "old")
+    finally:
+        store.close()
+    by_bucket = {r["s3"]["bucket"]["name"]: r for r in records}
+    plain, versioned = by_bucket["plain-bucket"], by_bucket["versioned-bucket"]
+    assert plain["eventName"] == "LifecycleExpiration:Delete"
+    assert plain["userIdentity"] == {"principalId": "s3.amazonaws.com"}
+    assert "size" not in plain["s3"]["object"] and "versionId" not in plain["s3"]["object"]
+    assert versioned["eventName"] == "LifecycleExpiration:DeleteMarkerCreated"
+    assert marker is not None and versioned["s3"]["object"]["versionId"] == marker.version_id
+
+
+async def _chunks(data: bytes):
+    yield data

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
+
+import botocore.session
 
 from shared.context import RequestContext
 from shared.handlers import Handlers
@@ -22,10 +25,23 @@ MAX_BUCKETS = 10000
 OWNERSHIPS = ("BucketOwnerPreferred", "ObjectWriter", "BucketOwnerEnforced")
 
 
+@cache
+def known_regions() -> frozenset[str]:
+    """Every region S3 is in, in any partition (botocore's endpoint data)."""
+    session = botocore.session.get_session()
+    return frozenset(
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("s3", partition)
+    )
+
+
 def bucket_region(request_region: str, constraint: str | None) -> str:
     """Where a new bucket lives: its LocationConstraint, which must name the region of the
     endpoint, except that the us-east-1 (global) endpoint creates buckets in any region."""
-    if constraint == US_EAST_1:
+    if constraint == US_EAST_1 or (
+        constraint is not None and constraint not in _LEGACY_CONSTRAINTS and constraint not in known_regions()
+    ):
         raise errors.invalid_location_constraint(constraint)
     region = _LEGACY_CONSTRAINTS.get(constraint or "", constraint) or US_EAST_1
     if request_region != US_EAST_1 and region != request_region:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
@@ -15,7 +14,8 @@ from urllib.parse import parse_qsl, unquote
 from shared.context import RequestContext
 
 from .. import conditions, errors
-from ..bucket_config import versioning_status
+from ..acls import canonical_id
+from ..bucket_config import ENFORCED, PREFERRED, configs, object_ownership, versioning_status
 from ..checksums import MEMBERS, Digests, well_formed
 from ..storage import Bucket, ObjectMeta, S3Store, is_version_id
 
@@ -71,11 +71,8 @@ def version_header(meta: ObjectMeta, versioning: str | None) -> dict[str, str]:
 
 
 def owner(account: str) -> dict[str, Any]:
-    """A stable canonical user id (64 hex digits, as in AWS) and display name for an account."""
-    return {
-        "ID": hashlib.sha256(f"flotilla:{account}".encode()).hexdigest(),
-        "DisplayName": f"flotilla-{account}",
-    }
+    """The account's canonical user id (acls.canonical_id: 64 hex digits, as in AWS) and display name."""
+    return {"ID": canonical_id(account), "DisplayName": f"flotilla-{account}"}
 
 
 def quoted(etag: str) -> str:
@@ -160,6 +157,31 @@ def check_md5(sent: str, digests: Digests) -> None:
         raise errors.invalid_digest("Content-MD5")
     if sent != digests.md5_b64:
         raise errors.bad_digest("Content-MD5")
+
+
+# -- limits ---------------------------------------------------------------------------------
+
+MAX_METADATA = 2048  # bytes of user metadata: names (without x-amz-meta-) and values, UTF-8
+MAX_OBJECT_BODY = 5 * 1024**3  # one PutObject or UploadPart body
+
+
+def check_metadata(metadata: dict[str, str] | None) -> dict[str, str]:
+    """User metadata within S3's 2 KB (raises MetadataTooLarge)."""
+    metadata = dict(metadata or {})
+    if sum(len(k.encode()) + len(v.encode()) for k, v in metadata.items()) > MAX_METADATA:
+        raise errors.metadata_too_large(MAX_METADATA)
+    return metadata
+
+
+def check_body_size(ctx: RequestContext) -> None:
+    """A body over 5 GiB is refused before it streams, from the length the client announces
+    (``x-amz-decoded-content-length`` for aws-chunked bodies, else Content-Length)."""
+    if ctx.request is None:
+        return
+    headers = ctx.request.headers
+    announced = headers.get("x-amz-decoded-content-length") or headers.get("content-length")
+    if announced and announced.strip().isdigit() and int(announced) > MAX_OBJECT_BODY:
+        raise errors.entity_too_large(int(announced), MAX_OBJECT_BODY)
 
 
 # -- storage classes -----------------------------------------------------------------------
@@ -247,8 +269,8 @@ _CANNED: dict[str, list[tuple[str, str]]] = {  # canned ACL -> (group URI, permi
     "public-read-write": [(ALL_USERS, "READ"), (ALL_USERS, "WRITE")],
     "authenticated-read": [(AUTHENTICATED_USERS, "READ")],
     "aws-exec-read": [],
-    "bucket-owner-read": [],
-    "bucket-owner-full-control": [],
+    "bucket-owner-read": [],  # and READ for the bucket owner (_BUCKET_OWNER_GRANT)
+    "bucket-owner-full-control": [],  # and FULL_CONTROL for the bucket owner
     "log-delivery-write": [(LOG_DELIVERY, "WRITE"), (LOG_DELIVERY, "READ_ACP")],
 }
 _ACL_MEMBERS = ("ACL", "AccessControlPolicy", *_GRANT_HEADERS)
@@ -268,11 +290,20 @@ def default_acl(account: str) -> dict[str, Any]:
     return {"Owner": own, "Grants": [{"Grantee": _user(own), "Permission": "FULL_CONTROL"}]}
 
 
-def canned_acl(name: str, account: str, allowed: frozenset[str]) -> dict[str, Any]:
+_BUCKET_OWNER_GRANT = {"bucket-owner-read": "READ", "bucket-owner-full-control": "FULL_CONTROL"}
+
+
+def canned_acl(
+    name: str, account: str, allowed: frozenset[str], bucket_owner: str | None = None
+) -> dict[str, Any]:
+    """A canned ACL owned by ``account``; the bucket-owner-* ones also grant to ``bucket_owner``
+    (when it is another account: the owner's own full control covers it otherwise)."""
     if name not in allowed:
         raise errors.invalid_argument("", "x-amz-acl", name)
     acl = default_acl(account)
     acl["Grants"] += [{"Grantee": {"Type": "Group", "URI": uri}, "Permission": p} for uri, p in _CANNED[name]]
+    if name in _BUCKET_OWNER_GRANT and bucket_owner is not None and bucket_owner != account:
+        acl["Grants"].append({"Grantee": _user(owner(bucket_owner)), "Permission": _BUCKET_OWNER_GRANT[name]})
     return acl
 
 
@@ -300,10 +331,15 @@ def _check_grant(grant: dict[str, Any]) -> dict[str, Any]:
 
 
 def acl_from_request(
-    req: dict[str, Any], account: str, allowed: frozenset[str], required: bool = False
+    req: dict[str, Any],
+    account: str,
+    allowed: frozenset[str],
+    required: bool = False,
+    bucket_owner: str | None = None,
 ) -> dict[str, Any] | None:
-    """The ACL a request sets: a canned ``x-amz-acl``, ``x-amz-grant-*`` headers, or (Put*Acl) an
-    AccessControlPolicy body; None when it sets none (and need not)."""
+    """The ACL a request sets, owned by ``account``: a canned ``x-amz-acl``, ``x-amz-grant-*``
+    headers, or (Put*Acl) an AccessControlPolicy body; None when it sets none (and need not).
+    ``bucket_owner``: the account the bucket-owner-* canned ACLs grant to (objects)."""
     if not required and not any(req.get(m) for m in _ACL_MEMBERS):
         return None  # most writes: no ACL named
     grants = [
@@ -317,7 +353,7 @@ def acl_from_request(
     if given > 1:
         raise errors.invalid_request("Specifying both Canned ACLs and Header Grants is not allowed")
     if req.get("ACL"):
-        return canned_acl(req["ACL"], account, allowed)
+        return canned_acl(req["ACL"], account, allowed, bucket_owner)
     if grants:
         return {"Owner": owner(account), "Grants": grants}
     if policy:
@@ -327,6 +363,33 @@ def acl_from_request(
     if required:
         raise errors.missing_security_header("x-amz-acl")
     return None
+
+
+def object_acl(
+    ctx: RequestContext, req: dict[str, Any], bucket: Bucket, writer: str, required: bool = False
+) -> dict[str, Any] | None:
+    """The ACL an object write (PutObject, CopyObject, CreateMultipartUpload; PutObjectAcl, whose
+    ``writer`` is the object's owner) stores, owned as S3's ownership rules say: by the bucket owner
+    when ObjectOwnership is BucketOwnerEnforced, or BucketOwnerPreferred and the request names
+    bucket-owner-full-control; else by ``writer`` (ObjectWriter), whose object keeps an explicit
+    ACL even when none was named (the default one names the bucket owner)."""
+    ownership = object_ownership(ctx, bucket)
+    preferred = ownership == PREFERRED and req.get("ACL") == "bucket-owner-full-control"
+    if ownership == ENFORCED or preferred:
+        writer = bucket.account
+    acl = acl_from_request(req, writer, OBJECT_ACLS, required, bucket_owner=bucket.account)
+    if acl is None and writer != bucket.account:
+        acl = default_acl(writer)
+    return acl
+
+
+def owner_account(ctx: RequestContext, meta: ObjectMeta, bucket: Bucket) -> str:
+    """The account owning an object (its ACL's owner; the bucket's account when it has none)."""
+    owner_id = ((meta.acl or {}).get("Owner") or {}).get("ID")
+    if owner_id is None:
+        return bucket.account
+    known = configs(ctx).accounts() | {ctx.account_id, bucket.account}
+    return next((a for a in sorted(known) if canonical_id(a) == owner_id), bucket.account)
 
 
 # -- copy sources --------------------------------------------------------------------------

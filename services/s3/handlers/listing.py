@@ -23,8 +23,13 @@ _key = attrgetter("key")  # of a listed object
 
 
 def encoder(encoding_type: str | None):
-    """``EncodingType=url`` (what boto3 asks for by default): keys go out percent-encoded."""
-    return _url_encode if encoding_type == "url" else _as_is
+    """``EncodingType=url`` (what boto3 asks for by default): keys go out percent-encoded; any
+    other value is InvalidArgument."""
+    if encoding_type is None:
+        return _as_is
+    if encoding_type != "url":
+        raise errors.invalid_encoding_type(encoding_type)
+    return _url_encode
 
 
 _URL_SAFE = re.compile(r"[A-Za-z0-9_.~/-]*")  # what quote(text, safe="/") leaves as it is

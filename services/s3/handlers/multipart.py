@@ -25,6 +25,7 @@ from .common import (
     algorithms_of,
     body_chunks,
     bucket_of,
+    check_body_size,
     check_copy_source,
     copy_source,
     owner,
@@ -115,6 +116,7 @@ def _encryption(upload: Upload, req: dict[str, Any]) -> dict[str, Any]:
 async def upload_part(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
     upload = _upload_of(ctx, req["Bucket"], req["Key"], req["UploadId"])
     number = _part_number(req["PartNumber"])
+    check_body_size(ctx)
     encryption = _encryption(upload, req)
     algorithms = tuple(sorted({*algorithms_of(ctx, req), *([upload.algorithm] if upload.algorithm else [])}))
     part = await store(ctx).put_part(
@@ -234,16 +236,17 @@ async def complete_multipart_upload(ctx: RequestContext, req: dict[str, Any]) ->
     sse.same_key(upload.attrs.extra.get("sse"), req)
     stored = {p.number: p for p in store(ctx).parts(upload.id)}
     parts = _chosen_parts(upload, (req.get("MultipartUpload") or {}).get("Parts") or [], stored)
-    if req.get("IfMatch") is not None or req.get("IfNoneMatch") is not None:
+    precondition = conditions.write_precondition(req)
+    if precondition is not None:  # early, before the parts are joined; again at commit
         current = store(ctx).object(bucket, key)
-        conditions.check_write(req, current.etag if current else None)
+        precondition(current.etag if current else None)
     kind, verify = _completion_checksums(upload, parts, req)
     listed = [{"PartNumber": p.number, "Size": p.size, **p.checksums} for p in parts]
     extra = {"checksum_type": kind, "parts": listed}
     versioning = versioning_of(ctx, bucket_of(ctx, bucket))
     algorithms = (upload.algorithm,) if upload.algorithm and kind == "FULL_OBJECT" else ()
     meta = await store(ctx).complete_upload(
-        upload, parts, multipart_etag(parts), verify, extra, versioning, algorithms
+        upload, parts, multipart_etag(parts), verify, extra, versioning, algorithms, precondition
     )
     version = meta.version_id if versioning else None
     await object_event(

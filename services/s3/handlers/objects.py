@@ -20,16 +20,18 @@ from ..ranges import byte_range
 from ..storage import Bucket, Deletion, ObjectAttrs, ObjectMeta, is_version_id
 from .common import (
     ARCHIVED,
-    OBJECT_ACLS,
-    acl_from_request,
     algorithms_of,
     body_chunks,
     bucket_of,
+    check_body_size,
     check_copy_source,
+    check_metadata,
     check_tags,
     copy_source,
     default_acl,
+    object_acl,
     object_of,
+    owner_account,
     quoted,
     storage_class,
     store,
@@ -77,7 +79,14 @@ def _content_encoding(value: str | None) -> str | None:
     return ",".join(kept) or None
 
 
+REDIRECT_PREFIXES = ("/", "http://", "https://")
+
+
 def _headers(req: dict[str, Any]) -> dict[str, str]:
+    """The stored headers a write sets (raises InvalidRedirectLocation)."""
+    redirect = req.get("WebsiteRedirectLocation")
+    if redirect is not None and not redirect.startswith(REDIRECT_PREFIXES):
+        raise errors.invalid_redirect_location()
     headers = {name: req[name] for name in STORED_HEADERS if req.get(name)}
     encoding = _content_encoding(req.get("ContentEncoding"))
     headers.pop("ContentEncoding", None)
@@ -92,12 +101,12 @@ def object_attrs(ctx: RequestContext, req: dict[str, Any], bucket: Bucket) -> Ob
     """What a PutObject or CreateMultipartUpload request says about the object it writes."""
     return ObjectAttrs(
         content_type=req.get("ContentType"),
-        metadata=dict(req.get("Metadata") or {}),
+        metadata=check_metadata(req.get("Metadata")),
         headers=_headers(req),
         algorithms=algorithms_of(ctx, req),
         storage_class=storage_class(req),
         tags=tags_from_header(req.get("Tagging")),
-        acl=acl_from_request(req, ctx.account_id, OBJECT_ACLS),
+        acl=object_acl(ctx, req, bucket, ctx.account_id),
         extra=written_extra(ctx, req, bucket),
     )
 
@@ -118,9 +127,11 @@ async def put_object(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]
     bucket, key = req["Bucket"], req["Key"]
     check_key(key)
     found = bucket_of(ctx, bucket)
-    if req.get("IfMatch") is not None or req.get("IfNoneMatch") is not None:
+    check_body_size(ctx)
+    precondition = conditions.write_precondition(req)
+    if precondition is not None:  # early, before the body; again at commit
         current = store(ctx).object(bucket, key)
-        conditions.check_write(req, current.etag if current else None)
+        precondition(current.etag if current else None)
     attrs = object_attrs(ctx, req, found)
     versioning = versioning_of(ctx, found)
     meta = await store(ctx).put_object(
@@ -130,6 +141,7 @@ async def put_object(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]
         attrs,
         verify=verifier(ctx, req, attrs.algorithms),
         versioning=versioning,
+        precondition=precondition,
     )
     version = meta.version_id if versioning else None
     await object_event(ctx, "s3:ObjectCreated:Put", bucket, key, meta.size, meta.etag, version_id=version)
@@ -231,8 +243,13 @@ def _part_checksums(meta: ObjectMeta, number: int) -> dict[str, str]:
     return {k: v for k, v in part.items() if k.startswith("Checksum")}
 
 
+ANONYMOUS_OVERRIDES = "Request specific response headers cannot be used for anonymous GET requests."
+
+
 @handles("GetObject")
 async def get_object(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+    if ctx.access_key is None and any(req.get(param) is not None for param in OVERRIDES):
+        raise errors.invalid_request(ANONYMOUS_OVERRIDES)
     meta, out, span = _read(ctx, req)
     check_readable(meta)
     first, last = span if span is not None else (0, None)
@@ -328,9 +345,23 @@ def _delete_one(ctx: RequestContext, bucket: Bucket, item: dict[str, Any], bypas
     return entry
 
 
+def _check_integrity_header(ctx: RequestContext) -> None:
+    """DeleteObjects needs Content-MD5 or an ``x-amz-checksum-<algorithm>`` header (S3's rule for
+    requests whose body it must trust; the SDKs always send one)."""
+    headers = ctx.request.headers if ctx.request is not None else None
+    if headers is None or "content-md5" in headers:
+        return
+    if not any(
+        name.lower().startswith("x-amz-checksum-") and name.lower() != "x-amz-checksum-type"
+        for name, _ in headers.items()
+    ):
+        raise errors.invalid_request("Missing required header for this request: Content-MD5")
+
+
 @handles("DeleteObjects")
 async def delete_objects(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
     bucket = bucket_of(ctx, req["Bucket"])
+    _check_integrity_header(ctx)
     spec = req.get("Delete") or {}
     items = spec.get("Objects") or []
     if not items or len(items) > MAX_DELETE:
@@ -364,14 +395,14 @@ def _copy_attrs(ctx: RequestContext, req: dict[str, Any], source: ObjectMeta, bu
         algorithms = tuple(alg for alg, member in MEMBERS.items() if member in source.checksums)
     return ObjectAttrs(
         content_type=req.get("ContentType") if replace else source.content_type,
-        metadata=dict(req.get("Metadata") or {}) if replace else dict(source.metadata),
+        metadata=check_metadata(req.get("Metadata")) if replace else dict(source.metadata),
         headers=_headers(req) if replace else dict(source.headers),
         algorithms=algorithms,
         storage_class=storage_class(req),
         tags=tags_from_header(req.get("Tagging"))
         if _directive(req, "TaggingDirective") == "REPLACE"
         else dict(source.tags),
-        acl=acl_from_request(req, ctx.account_id, OBJECT_ACLS),
+        acl=object_acl(ctx, req, bucket, ctx.account_id),
         extra=written_extra(ctx, req, bucket),
     )
 
@@ -390,9 +421,24 @@ def _copy_verifier(source: ObjectMeta, algorithms: tuple[str, ...]):
     return verify
 
 
+# Members whose presence makes a copy of an object onto itself a change S3 allows.
+SELF_COPY_CHANGES = (
+    "StorageClass",
+    "WebsiteRedirectLocation",
+    "ServerSideEncryption",
+    "SSECustomerAlgorithm",
+    "SSEKMSKeyId",
+    "BucketKeyEnabled",
+    "ChecksumAlgorithm",
+)
+
+
 def _is_self_copy_without_change(req: dict[str, Any], same: bool) -> bool:
-    changes = ("StorageClass", "WebsiteRedirectLocation", "ServerSideEncryption", "SSECustomerAlgorithm")
-    return same and req.get("MetadataDirective") != "REPLACE" and not any(req.get(m) for m in changes)
+    return (
+        same
+        and req.get("MetadataDirective") != "REPLACE"
+        and not any(req.get(m) is not None for m in SELF_COPY_CHANGES)
+    )
 
 
 @handles("CopyObject")
@@ -413,14 +459,17 @@ async def copy_object(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any
     same = (src_bucket, src_key) == (bucket, key) and source.is_latest  # an older version may be copied back
     if _is_self_copy_without_change(req, same):
         raise errors.invalid_request(SELF_COPY)
-    if req.get("IfMatch") is not None or req.get("IfNoneMatch") is not None:
+    precondition = conditions.write_precondition(req)
+    if precondition is not None:  # early, before the body; again at commit
         current = store(ctx).object(bucket, key)
-        conditions.check_write(req, current.etag if current else None)
+        precondition(current.etag if current else None)
     attrs = _copy_attrs(ctx, req, source, found)
     versioning = versioning_of(ctx, found)
     body = body_chunks(store(ctx).open_object(source))
     verify = _copy_verifier(source, attrs.algorithms)
-    meta = await store(ctx).put_object(bucket, key, body, attrs, verify, versioning=versioning)
+    meta = await store(ctx).put_object(
+        bucket, key, body, attrs, verify, versioning=versioning, precondition=precondition
+    )
     version = meta.version_id if versioning else None
     await object_event(ctx, "s3:ObjectCreated:Copy", bucket, key, meta.size, meta.etag, version_id=version)
     result = {"ETag": quoted(meta.etag), "LastModified": meta.last_modified, **checksums_of(meta)}
@@ -500,9 +549,17 @@ async def restore_object(ctx: RequestContext, req: dict[str, Any]) -> dict[str, 
     expiry = datetime.combine(datetime.now(UTC).date() + timedelta(days=days + 1), time(), UTC)
     if store(ctx).update_object(meta, extra={**meta.extra, "restore": expiry.isoformat()}) is None:
         raise errors.no_such_key(meta.key)
+    await _object_changed(ctx, "s3:ObjectRestore:Post", meta)
     if _restored_until(meta) is None:
         ctx.status = 202
+        await _object_changed(ctx, "s3:ObjectRestore:Completed", meta)  # restores finish at once
     return {}
+
+
+async def _object_changed(ctx: RequestContext, event: str, meta: ObjectMeta) -> None:
+    """The event of a change to an existing object (tags, ACL, restore), with its version's id."""
+    version = meta.version_id if meta.version_id != "null" else None
+    await object_event(ctx, event, meta.bucket, meta.key, meta.size, meta.etag, version_id=version)
 
 
 # -- tagging ---------------------------------------------------------------------------------
@@ -522,6 +579,7 @@ async def put_object_tagging(ctx: RequestContext, req: dict[str, Any]) -> dict[s
     meta = object_of(ctx, req["Bucket"], req["Key"], req.get("VersionId"))
     tags = check_tags((req.get("Tagging") or {}).get("TagSet") or [])
     _update(ctx, meta, tags=tags)
+    await _object_changed(ctx, "s3:ObjectTagging:Put", meta)
     return _version_of(meta)
 
 
@@ -535,6 +593,7 @@ async def get_object_tagging(ctx: RequestContext, req: dict[str, Any]) -> dict[s
 async def delete_object_tagging(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
     meta = object_of(ctx, req["Bucket"], req["Key"], req.get("VersionId"))
     _update(ctx, meta, tags={})
+    await _object_changed(ctx, "s3:ObjectTagging:Delete", meta)
     return _version_of(meta)
 
 
@@ -543,8 +602,12 @@ async def delete_object_tagging(ctx: RequestContext, req: dict[str, Any]) -> dic
 
 @handles("PutObjectAcl")
 async def put_object_acl(ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+    bucket = bucket_of(ctx, req["Bucket"])
     meta = object_of(ctx, req["Bucket"], req["Key"], req.get("VersionId"))
-    _update(ctx, meta, acl=acl_from_request(req, ctx.account_id, OBJECT_ACLS, required=True))
+    # the object's owner stays its owner, whoever (with WRITE_ACP) sets the ACL
+    acl = object_acl(ctx, req, bucket, owner_account(ctx, meta, bucket), required=True)
+    _update(ctx, meta, acl=acl)
+    await _object_changed(ctx, "s3:ObjectAcl:Put", meta)
     return {}
 
 

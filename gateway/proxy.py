@@ -51,10 +51,14 @@ CHUNK = 64 * 1024
 READ_LIMIT = 128 * 1024  # largest response head; also the StreamReader's buffering threshold
 REPLAY_LIMIT = 64 * 1024  # request bytes kept to retry on a stale pooled connection
 
-# Hop-by-hop (RFC 9110 7.6.1) plus Expect: the gateway answers 100-continue to its client itself.
+# Hop-by-hop (RFC 9110 7.6.1). ``Expect: 100-continue`` is passed on: the upstream's own 100 (or its
+# early final answer) decides whether the gateway asks its client for the body (see ``_send``).
 HOP_REQUEST = frozenset(
     {b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer", b"transfer-encoding", b"upgrade"}
-    | {b"expect", b"proxy-authorization"}
+    | {b"proxy-authorization"}
+)
+EXPECT_WAIT = (
+    1.0  # seconds to wait for an upstream's 100 Continue before sending the body anyway (RFC 9110 10.1.1)
 )
 # Date/Server: the gateway's own server adds both; forwarding the upstream's too would duplicate them.
 HOP_RESPONSE = frozenset(
@@ -123,8 +127,8 @@ class IdleWatch:
             return await receive()
         loop = asyncio.get_running_loop()
         self.since = loop.time()
+        self._task = asyncio.current_task()  # the body may be read by the proxy's writer task
         if self._timer is None and not self.fired:
-            self._task = asyncio.current_task()
             self._timer = loop.call_later(self.limit, self._check)
         try:
             return await receive()
@@ -155,7 +159,7 @@ class IdleWatch:
 
 
 class Connection:
-    __slots__ = ("reader", "writer", "idle_since", "reused", "expired")
+    __slots__ = ("reader", "writer", "idle_since", "reused", "expired", "sending")
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
@@ -163,6 +167,7 @@ class Connection:
         self.idle_since = 0.0
         self.reused = False
         self.expired = False  # aborted because the upstream stayed silent too long
+        self.sending = False  # a request body is being written: the connection is mid-request
 
     def expire(self) -> None:
         self.expired = True
@@ -244,7 +249,7 @@ class RequestBody:
     stays under REPLAY_LIMIT so that a request whose pooled connection was stale can be sent again.
     """
 
-    __slots__ = ("receive", "watch", "present", "chunked", "more", "kept", "replayable")
+    __slots__ = ("receive", "watch", "present", "chunked", "expect", "more", "kept", "replayable")
 
     def __init__(
         self,
@@ -258,11 +263,14 @@ class RequestBody:
         self.watch = watch or IdleWatch(None)
         self.chunked = False
         self.present = False
+        self.expect = False  # the client waits for 100 Continue before sending its body
         for name, value in headers:
             if name == b"content-length":
                 self.present = value != b"0"
             elif name == b"transfer-encoding":
                 self.present = self.chunked = True
+            elif name == b"expect":
+                self.expect = value.lower() == b"100-continue"
         self.kept: list[bytes] = list(prefix or ())
         self.more = more if self.present or prefix else False
         self.replayable = sum(map(len, self.kept)) <= REPLAY_LIMIT
@@ -330,7 +338,29 @@ async def _write_request(conn: Connection, head: bytes, body: RequestBody, silen
         writer.write(pending + b"0\r\n\r\n")
     elif pending:
         writer.write(pending)
+    conn.sending = False  # every byte is in the transport: the connection is in step again
     await _drain(conn, silence)
+
+
+async def _send(
+    conn: Connection, head: bytes, body: RequestBody, silence: float | None, go: asyncio.Event | None
+) -> None:
+    """Write the request while its response head is read concurrently (``Proxy._attempt``).
+
+    With ``Expect: 100-continue`` (``go`` set) the head goes first and the body only once the upstream
+    says 100 Continue, or after EXPECT_WAIT of silence (an upstream that ignores Expect). The client's
+    body is not read before then, so uvicorn only sends the client its own 100 Continue when the
+    upstream wants the body; an early final answer reaches the client instead."""
+    conn.sending = True
+    if go is not None:
+        conn.writer.write(head)
+        await _drain(conn, silence)
+        head = b""
+        try:
+            await asyncio.wait_for(go.wait(), EXPECT_WAIT)
+        except TimeoutError:
+            pass
+    await _write_request(conn, head, body, silence)
 
 
 async def _drain(conn: Connection, silence: float | None) -> None:
@@ -376,13 +406,18 @@ class Response:
     keep_alive: bool
 
 
-async def read_response_head(reader: asyncio.StreamReader, method: str) -> Response:
+async def read_response_head(
+    reader: asyncio.StreamReader, method: str, interim: asyncio.Event | None = None
+) -> Response:
+    """The final response's head; ``interim`` is set when a 1xx (100 Continue) comes before it."""
     while True:
         head = await reader.readuntil(b"\r\n\r\n")
         lines = head[:-4].split(b"\r\n")
         status_line = lines[0]
         status = int(status_line[9:12])
         if 100 <= status < 200 and status != 101:
+            if interim is not None:
+                interim.set()
             continue  # interim (100 Continue): the final response follows
         break
     keep_alive = not status_line.startswith(b"HTTP/1.0")
@@ -505,15 +540,13 @@ class Proxy:
         """Send the request, read the response head. Retries once if a pooled connection was stale.
 
         ``silence``: the longest the upstream may stay silent (taking no body, sending no head).
+        When the upstream answers before the whole body is sent, ``conn.sending`` stays True: the
+        connection is out of step and must not go back to the pool.
         """
         conn = await pool.acquire()
         while True:
             try:
-                try:
-                    await _write_request(conn, head, body, silence)
-                except (ConnectionResetError, BrokenPipeError):
-                    pass  # the upstream may have answered early and closed: its response is still readable
-                return conn, await _silent_within(conn, silence, read_response_head(conn.reader, method))
+                return conn, await self._attempt(conn, head, body, method, silence)
             except TimeoutError:
                 conn.close()  # aborted: it may still answer, out of step with the next request
                 raise UpstreamError(
@@ -534,6 +567,45 @@ class Proxy:
                 conn.close()
                 raise
 
+    async def _attempt(
+        self, conn: Connection, head: bytes, body: RequestBody, method: str, silence: float | None
+    ) -> Response:
+        """One try on one connection. A body is written by a task while the response head is read, so
+        that an upstream's early answer (S3's 400 EntityTooLarge, a 403) is seen while the client is
+        still sending; the silence bound on the head starts once the body is written (a slow client
+        is not a silent upstream)."""
+        if not body.present:  # the common case: no task, no event
+            conn.writer.write(head)
+            await _drain(conn, silence)
+            if not body.expect:
+                return await _silent_within(conn, silence, read_response_head(conn.reader, method))
+            go = asyncio.Event()
+            resp = await _silent_within(conn, silence, read_response_head(conn.reader, method, go))
+            if go.is_set():  # relay the upstream's 100: botocore misreads the next response without it
+                await body.receive()  # uvicorn sends the client its 100 Continue at the first receive
+            return resp
+        go = asyncio.Event() if body.expect else None
+        reading = asyncio.ensure_future(read_response_head(conn.reader, method, go))
+        writing = asyncio.ensure_future(_send(conn, head, body, silence, go))
+        try:
+            await asyncio.wait((reading, writing), return_when=asyncio.FIRST_COMPLETED)
+            if not writing.done():  # answered early: stop forwarding the body
+                writing.cancel()
+                await asyncio.wait((writing,))
+                if not writing.cancelled():
+                    writing.exception()  # ClientGone/ClientTimeout racing the answer: the answer wins
+            elif (exc := writing.exception()) is not None and not isinstance(
+                exc, ConnectionResetError | BrokenPipeError
+            ):  # a reset or broken pipe: the upstream may have answered early and closed, so read on
+                raise exc
+            if conn.expired:
+                raise TimeoutError
+            return await _silent_within(conn, silence, reading)
+        except BaseException:
+            reading.cancel()
+            writing.cancel()
+            raise
+
     async def forward(
         self, scope: Scope, receive: Receive, send: Send, upstream: Upstream, route: Route, body: RequestBody
     ) -> None:
@@ -546,6 +618,10 @@ class Proxy:
         except ClientGone:
             return
         resp.headers.append(self.route_header(route))
+        if conn.sending:  # answered before the whole body went up: the connection is out of step
+            resp.keep_alive = False
+            if body.more:  # and the client's body is unread: uvicorn would otherwise read it all
+                resp.headers.append((b"connection", b"close"))
         try:
             await send({"type": "http.response.start", "status": resp.status, "headers": resp.headers})
             done = await self._relay_body(conn, resp, receive, send, upstream.timeout)

@@ -45,7 +45,13 @@ from shared.aws.errors import (
 )
 from shared.aws.http import Headers, HttpRequest, HttpResponse
 from shared.aws.models import service_model
-from shared.aws.protocol import RequestParser, ResponseSerializer, create_parser, create_serializer
+from shared.aws.protocol import (
+    BadValueMapper,
+    RequestParser,
+    ResponseSerializer,
+    create_parser,
+    create_serializer,
+)
 from shared.context import RequestContext
 from shared.handlers import Handlers
 from shared.settings import Settings
@@ -93,6 +99,10 @@ class ServiceSpec:
     ``max_header_bytes`` refuses a request whose header section (each header as ``name: value\r\n``)
     is larger, before anything else is looked at: S3 allows 8 KB (``RequestHeaderSectionTooLarge``).
     None (the default): no limit beyond the HTTP server's.
+
+    ``bad_value`` answers a header, query-string or URI value the parser cannot read (a
+    ``shared.aws.protocol.BadValue``: location, wire name, value, type) with the service's own
+    ``AwsError``; returning None keeps the protocol's answer (S3 words ``?max-keys=abc`` its way).
     """
 
     name: str
@@ -106,6 +116,7 @@ class ServiceSpec:
     respond: ResponseHook | None = None
     authorize: Authorizer | None = None
     max_header_bytes: int | None = None
+    bad_value: BadValueMapper | None = None
 
 
 @dataclass
@@ -131,9 +142,8 @@ class Endpoints:
         for name in spec.models:
             model = service_model(name)
             for protocol in (model.protocol, *spec.extra_protocols.get(name, ())):
-                ep = Endpoint(
-                    model, protocol, create_parser(model, protocol), create_serializer(model, protocol)
-                )
+                parser = create_parser(model, protocol, bad_value=spec.bad_value)
+                ep = Endpoint(model, protocol, parser, create_serializer(model, protocol))
                 if protocol == "json":
                     self.by_target[model.metadata["targetPrefix"]] = ep
                 elif protocol == "query" and self.query is None:

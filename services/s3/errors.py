@@ -8,6 +8,7 @@ happens to list the error for the operation.
 from __future__ import annotations
 
 from shared.aws.errors import AwsError
+from shared.aws.protocol import BadValue
 
 
 def no_such_bucket(bucket: str) -> AwsError:
@@ -112,6 +113,16 @@ def invalid_digest(what: str) -> AwsError:
 
 def invalid_argument(message: str, name: str, value: str) -> AwsError:
     return AwsError("InvalidArgument", message, 400, fields={"ArgumentName": name, "ArgumentValue": value})
+
+
+def bad_value(exc: BadValue) -> AwsError | None:
+    """S3's wording for an integer query parameter that is not a 32-bit integer (``?max-keys=abc``);
+    other unreadable header and query values keep the parser's InvalidArgument."""
+    if exc.location == "querystring" and exc.type_name in ("integer", "long"):
+        return invalid_argument(
+            f"Provided {exc.name} not an integer or within integer range", exc.name, exc.value
+        )
+    return None
 
 
 def incomplete_body() -> AwsError:

@@ -221,6 +221,11 @@ def test_post_upload_honours_storage_class_tagging_headers_and_checksums(clients
             "The storage class you specified is not valid",
         ),
         ({"tagging": "<Tagging><TagSet>"}, "MalformedXML", None),
+        (  # PutObject's 2 KB user-metadata limit (names without x-amz-meta- count, with values)
+            {"x-amz-meta-a": "x" * 1024, "x-amz-meta-b": "y" * 1024},
+            "MetadataTooLarge",
+            "Your metadata headers exceed the maximum allowed metadata size.",
+        ),
         (
             {"tagging": "<Tagging><TagSet><Tag><Key>aws:x</Key><Value>v</Value></Tag></TagSet></Tagging>"},
             "InvalidTag",

@@ -10,7 +10,7 @@ import pytest
 from shared.aws.errors import AwsError
 from shared.aws.http import HttpRequest
 from shared.aws.models import service_model
-from shared.aws.protocol.parser import create_parser, parse_timestamp
+from shared.aws.protocol.parser import BadValue, create_parser, parse_timestamp
 
 FORM = ("content-type", "application/x-www-form-urlencoded; charset=utf-8")
 
@@ -251,3 +251,58 @@ def test_json_pathological_bodies_are_client_errors(body: bytes) -> None:
     with pytest.raises(AwsError) as err:
         _parse("dynamodb", _req("POST", "/", (("x-amz-target", "DynamoDB_20120810.Query"),), body))
     assert err.value.status == 400
+
+
+@pytest.mark.parametrize(
+    ("url", "headers", "location", "name", "value"),
+    [
+        ("/bucket?max-keys=abc", (), "querystring", "max-keys", "abc"),
+        (f"/bucket?max-keys={2**31}", (), "querystring", "max-keys", str(2**31)),  # not a 32-bit int
+        ("/bucket/k", (("If-Modified-Since", "soon"),), "header", "If-Modified-Since", "soon"),
+    ],
+)
+def test_s3_bad_header_and_query_values_are_invalid_argument(
+    url: str, headers: tuple, location: str, name: str, value: str
+) -> None:
+    req = _req("GET", url, headers)
+    with pytest.raises(AwsError) as err:
+        _parse("s3", req)
+    assert (err.value.code, err.value.status) == ("InvalidArgument", 400)
+    assert err.value.fields == {"ArgumentName": name, "ArgumentValue": value}
+    where = {"header": "header", "querystring": "query parameter"}[location]
+    assert err.value.message.startswith(f"Invalid value for {where} {name}: ")
+
+
+def test_bad_value_hook_sees_where_the_value_was() -> None:
+    seen: list[BadValue] = []
+
+    def hook(exc: BadValue) -> AwsError | None:
+        seen.append(exc)
+        return AwsError("Mine", str(exc), 400) if exc.location == "header" else None
+
+    parser = create_parser(service_model("s3"), bad_value=hook)
+    req = _req("PUT", "/bucket/k?partNumber=x&uploadId=u", (("content-length", "3"),), b"abc")
+    with pytest.raises(AwsError) as err:
+        parser.parse(parser.operation_for(req), req)
+    assert err.value.code == "InvalidArgument"  # None from the hook: the protocol's answer
+    bad = seen[0]
+    assert (bad.location, bad.name, bad.value, bad.type_name) == ("querystring", "partNumber", "x", "integer")
+    req = _req("PUT", "/bucket/k", (("content-length", "many"),), b"abc")
+    with pytest.raises(AwsError) as err:
+        parser.parse(parser.operation_for(req), req)
+    assert err.value.code == "Mine"
+    assert (seen[1].location, seen[1].name, seen[1].type_name) == ("header", "Content-Length", "long")
+
+
+def test_rest_json_bad_query_value_keeps_its_bad_input_error() -> None:
+    req = _req("GET", "/2015-03-31/functions/?MaxItems=lots")
+    with pytest.raises(AwsError) as err:
+        _parse("lambda", req)
+    assert (err.value.code, err.value.status) == ("SerializationException", 400)
+
+
+def test_s3_bad_xml_body_value_stays_malformed_xml() -> None:
+    req = _req("PUT", "/bucket?versioning", (), b"<VersioningConfiguration><Status>On")
+    with pytest.raises(AwsError) as err:
+        _parse("s3", req)
+    assert err.value.code == "MalformedXML"

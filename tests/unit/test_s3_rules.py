@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.s3 import params
 from services.s3.addressing import bucket_from_host, rewrite_virtual_host
+from services.s3.app import SPEC
 from services.s3.checksums import Digests, composite, crc32c
 from services.s3.handlers.common import (
     ALL_USERS,
@@ -28,7 +28,8 @@ from services.s3.ranges import byte_range, copy_range
 from services.s3.storage import ObjectAttrs, ObjectMeta, Part, Upload
 from shared.aws.errors import AwsError
 from shared.aws.http import HttpRequest
-from shared.context import RequestContext
+from shared.aws.models import service_model
+from shared.aws.protocol import create_parser
 
 
 @pytest.mark.parametrize("name", ["abc", "my-bucket", "my.bucket.1", "a" * 63, "0bucket"])
@@ -340,22 +341,20 @@ def test_multipart_etag_and_checksum_types():
     assert _code(_checksum_type, None, "COMPOSITE") == "InvalidRequest"
 
 
-def test_bad_integer_query_values_are_set_aside_then_refused():
-    def ctx_for(query: str, headers: tuple = ()) -> RequestContext:
-        req = params.set_aside(HttpRequest.from_url_parts("GET", "/b", query, [("Host", "h"), *headers]))
-        return RequestContext(service="s3", operation="ListObjects", request_id="r", request=req)
-
-    good = HttpRequest.from_url_parts("GET", "/b", "max-keys=10&prefix=x", [("Host", "h")])
-    assert params.set_aside(good) is good
-    ctx = ctx_for("max-keys=ten&prefix=x")
-    assert ctx.request.query == [("prefix", "x")]
+@pytest.mark.parametrize(
+    ("query", "name", "value"),
+    [("max-keys=ten&prefix=x", "max-keys", "ten"), (f"max-keys={2**31}", "max-keys", str(2**31))],
+)
+def test_bad_integer_query_values_are_invalid_argument_in_s3_words(query: str, name: str, value: str):
+    parser = create_parser(service_model("s3"), bad_value=SPEC.bad_value)
+    req = HttpRequest.from_url_parts("GET", "/b", query, [("Host", "h")])
     with pytest.raises(AwsError) as err:
-        params.check(ctx)
-    assert (err.value.code, err.value.message) == (
+        parser.parse(parser.operation_for(req), req)
+    assert (err.value.code, err.value.status, err.value.message) == (
         "InvalidArgument",
-        "Provided max-keys not an integer or within integer range",
+        400,
+        f"Provided {name} not an integer or within integer range",
     )
-    assert err.value.fields == {"ArgumentName": "max-keys", "ArgumentValue": "ten"}
-    with pytest.raises(AwsError):
-        params.check(ctx_for(f"max-parts={2**31}"))
-    params.check(ctx_for("max-keys=5", ((params.MARK, "max-keys=x"),)))  # a client's own mark is dropped
+    assert err.value.fields == {"ArgumentName": name, "ArgumentValue": value}
+    good = HttpRequest.from_url_parts("GET", "/b", f"max-keys={2**31 - 1}", [("Host", "h")])
+    assert parser.parse(parser.operation_for(good), good)["MaxKeys"] == 2**31 - 1

@@ -7,7 +7,10 @@ checked (always) and its signature (when signatures are enforced), then the file
 into the store: a big upload is never held in memory, and one over the policy's
 ``content-length-range`` is refused without being committed. The other fields are read as the
 PutObject input they stand for (storage class, ACL, encryption, headers, checksums), so the same
-rules apply; ``tagging`` is a Tagging XML document where PutObject has a query string.
+rules apply (the 2 KB user-metadata limit included); ``tagging`` is a Tagging XML document where
+PutObject has a query string. S3's POST form has no If-Match / If-None-Match fields (conditional
+writes are PutObject, CopyObject and CompleteMultipartUpload only), so there is no commit-time
+precondition here.
 """
 
 from __future__ import annotations

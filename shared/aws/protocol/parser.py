@@ -19,6 +19,11 @@ Classes::
         └── RestXMLRequestParser
 
 Scalars are decoded by per-type functions (``_scalar_<type>``), shared by every location.
+
+A value that does not fit its shape is a ``ParseError``, answered as the protocol's bad-input
+error; one sent in a header, the query string or a URI label is a ``BadValue`` (which says where),
+because protocols answer those apart from a bad body (S3: InvalidArgument, not MalformedXML). A
+service may answer it its own way through the parser's ``bad_value`` hook.
 """
 
 from __future__ import annotations
@@ -58,6 +63,23 @@ class MissingMember(ParseError):
     def __init__(self, path: str) -> None:
         super().__init__(f"missing required member {path}")
         self.path = path
+
+
+class BadValue(ParseError):
+    """A header, query-string or URI-label value that cannot be read as its member's type
+    (32-bit integers included). ``location`` is the model's (``header``, ``querystring``,
+    ``uri``), ``name`` the wire name, ``value`` the text as sent, ``type_name`` the member's type;
+    ``str()`` is the reason, as for any ParseError."""
+
+    def __init__(self, location: str, name: str, value: str, type_name: str, reason: str) -> None:
+        super().__init__(reason)
+        self.location = location
+        self.name = name
+        self.value = value
+        self.type_name = type_name
+
+
+BadValueMapper = Callable[[BadValue], AwsError | None]
 
 
 def _join(path: str, name: str) -> str:
@@ -148,6 +170,17 @@ _SCALARS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+_INT_RANGES = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
+
+
+def _in_range(shape: Shape, value: Any) -> Any:
+    """``value`` when it fits ``shape``'s integer width (servers read these as Java int / long)."""
+    bounds = _INT_RANGES.get(shape.type_name)
+    if bounds is not None and not bounds[0] <= value <= bounds[1]:
+        raise ParseError(f"{value} is out of range for a {shape.type_name}")
+    return value
+
+
 def scalar(shape: Shape, value: Any) -> Any:
     """Decode one scalar written as text (or a JSON scalar) for ``shape``."""
     return _SCALARS[shape.type_name](value)
@@ -162,6 +195,8 @@ def _missing_required(shape: StructureShape, params: dict[str, Any]) -> list[str
 
 class RequestParser:
     protocol = ""
+    # the service's answer to a BadValue; None (or a None answer) keeps the protocol's
+    bad_value: BadValueMapper | None = None
 
     def __init__(self, model: ServiceModel) -> None:
         self.model = model
@@ -177,6 +212,9 @@ class RequestParser:
             params = self._parse(op, shape, req)
         except MissingMember as exc:
             raise self._missing_nested(exc.path) from exc
+        except BadValue as exc:
+            mapped = self.bad_value(exc) if self.bad_value is not None else None
+            raise (mapped or self._bad_value(exc)) from exc
         except ParseError as exc:
             raise self._bad_input(str(exc)) from exc
         except RecursionError as exc:
@@ -191,6 +229,11 @@ class RequestParser:
 
     def _bad_input(self, message: str) -> AwsError:
         return AwsError("SerializationException", message, 400)
+
+    def _bad_value(self, exc: BadValue) -> AwsError:
+        """The protocol's answer to an unreadable header, query or URI value: by default the same
+        as to a bad body."""
+        return self._bad_input(str(exc))
 
     def _missing_nested(self, path: str) -> AwsError:
         """A required member of a nested structure is absent (``path`` as AWS writes it)."""
@@ -599,7 +642,7 @@ class BaseRestRequestParser(RequestParser):
         for name, member, wire in plan.labels:
             raw = labels.get(wire)
             if raw is not None:
-                out[name] = self._text(member, unquote(raw))
+                out[name] = self._located("uri", wire, unquote(raw), member, self._text)
         if req.query:
             for name, member, wire in plan.query:
                 value = self._querystring(member, wire, req, plan.bound)
@@ -608,7 +651,7 @@ class BaseRestRequestParser(RequestParser):
         for name, member, wire in plan.headers:
             raw = req.headers.get(wire)
             if raw is not None:
-                out[name] = self._header(member, raw)
+                out[name] = self._located("header", wire, raw, member, self._header)
         for name, member, prefix in plan.prefixed:
             value = self._prefixed_headers(member, prefix, req)
             if value is not None:
@@ -622,6 +665,15 @@ class BaseRestRequestParser(RequestParser):
         return out
 
     # locations
+
+    @staticmethod
+    def _located(location: str, wire: str, raw: str, member: Shape, read: Callable[[Shape, str], Any]) -> Any:
+        """``read(member, raw)`` for a value sent in ``location``: one that does not fit is a
+        BadValue saying where it was."""
+        try:
+            return _in_range(member, read(member, raw))
+        except ParseError as exc:
+            raise BadValue(location, wire, raw, member.type_name, str(exc)) from exc
 
     def _text(self, shape: Shape, text: str) -> Any:
         """A label, query or header value written as text."""
@@ -640,8 +692,8 @@ class BaseRestRequestParser(RequestParser):
         if not values:
             return None
         if member.type_name == "list":
-            return [self._text(member.member, v) for v in values]
-        return self._text(member, values[0])
+            return [self._located("querystring", wire, v, member.member, self._text) for v in values]
+        return self._located("querystring", wire, values[0], member, self._text)
 
     def _query_map(self, shape: MapShape, req: HttpRequest, bound: set[str]) -> dict[str, Any] | None:
         """A querystring map takes every parameter no other member names."""
@@ -650,9 +702,11 @@ class BaseRestRequestParser(RequestParser):
             if key in bound or key == "x-id":
                 continue
             if shape.value.type_name == "list":
-                out.setdefault(key, []).append(self._text(shape.value.member, value))
+                out.setdefault(key, []).append(
+                    self._located("querystring", key, value, shape.value.member, self._text)
+                )
             else:
-                out.setdefault(key, self._text(shape.value, value))
+                out.setdefault(key, self._located("querystring", key, value, shape.value, self._text))
         return out or None
 
     def _header(self, member: Shape, raw: str) -> Any:
@@ -754,6 +808,16 @@ class RestXMLRequestParser(BaseRestRequestParser):
             400,
         )
 
+    def _bad_value(self, exc: BadValue) -> AwsError:
+        """S3 answers InvalidArgument naming the argument; MalformedXML is only for bodies."""
+        where = {"header": "header", "querystring": "query parameter", "uri": "path segment"}
+        return AwsError(
+            "InvalidArgument",
+            f"Invalid value for {where.get(exc.location, exc.location)} {exc.name}: {exc}",
+            400,
+            fields={"ArgumentName": exc.name, "ArgumentValue": exc.value},
+        )
+
     def _missing(self, shape: StructureShape, names: list[str]) -> AwsError:
         return AwsError("InvalidRequest", f"Missing required parameter: {names[0]}", 400)
 
@@ -853,9 +917,15 @@ _PARSERS: dict[str, type[RequestParser]] = {
 }
 
 
-def create_parser(model: ServiceModel, protocol: str | None = None) -> RequestParser:
+def create_parser(
+    model: ServiceModel, protocol: str | None = None, *, bad_value: BadValueMapper | None = None
+) -> RequestParser:
+    """The parser for ``protocol`` (the model's own by default); ``bad_value`` lets the service
+    answer an unreadable header, query or URI value its own way."""
     protocol = protocol or model.protocol
     try:
-        return _PARSERS[protocol](model)
+        parser = _PARSERS[protocol](model)
     except KeyError:
         raise ValueError(f"no request parser for protocol {protocol!r}") from None
+    parser.bad_value = bad_value
+    return parser

@@ -9,10 +9,11 @@ from shared.app import ServiceSpec, create_service_app
 from shared.handlers import Handlers
 from shared.settings import Settings
 
-from . import access, cors, errors, lifecycle, website
+from . import access, cors, errors, lifecycle, notifications, website
 from .addressing import rewrite_virtual_host
 from .handlers import handles as operation_handles
 from .handlers.post import unmodelled_operation
+from .outbox import Outbox, draining
 from .presign import verify_sigv2
 from .storage import S3Store, open_state
 
@@ -24,12 +25,20 @@ handles.include(website.handles)  # website endpoint requests (unmodelled)
 
 @asynccontextmanager
 async def open_state_with_sweep(settings: Settings) -> AsyncIterator[S3Store]:
-    """The object store, with the lifecycle sweep running in the background while it is open."""
-    async with (
-        open_state(settings) as store,
-        lifecycle.running(store, lifecycle.interval(settings), lifecycle.clock(settings)),
-    ):
-        yield store
+    """The object store, with the lifecycle sweep and the notification outbox running in the
+    background while it is open."""
+    box = Outbox(settings.service_dir / "outbox.db")
+    notifications.use_outbox(box)
+    try:
+        async with (
+            open_state(settings) as store,
+            lifecycle.running(store, lifecycle.interval(settings), lifecycle.clock(settings)),
+            draining(box, notifications.publish),
+        ):
+            yield store
+    finally:
+        notifications.use_outbox(None)
+        box.close()
 
 
 SPEC = ServiceSpec(

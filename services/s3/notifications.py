@@ -34,6 +34,7 @@ from shared.settings import Settings
 
 from . import errors
 from .bucket_config import bucket_config
+from .outbox import Outbox
 from .storage import Bucket, S3Store
 
 log = logging.getLogger("flotilla.s3")
@@ -358,7 +359,7 @@ class _Connection:
         self.registry = Registry(self.bus.redis)
 
 
-_current: dict[str, Any] = {"url": None, "connection": None}
+_current: dict[str, Any] = {"url": None, "connection": None, "outbox": None}
 
 
 def use_redis(redis_url: str | None) -> None:
@@ -383,10 +384,24 @@ async def close() -> None:
         await conn.bus.close()
 
 
+def use_outbox(outbox: Outbox | None) -> None:
+    """Where events the bus refuses wait to be published again (services/s3/outbox.py)."""
+    _current["outbox"] = outbox
+
+
+async def publish(topic: str, event: dict[str, Any]) -> None:
+    """Publish on the bus now; raises when Redis cannot be reached (the outbox drains with this)."""
+    await _connection().bus.publish(topic, event)
+
+
 async def _publish(event: dict[str, Any], topic: str = TOPIC) -> None:
     try:
-        await _connection().bus.publish(topic, event)
+        await publish(topic, event)
     except Exception:
-        log.exception(
-            "s3: could not publish a notification for %s", event.get("QueueArn") or event.get("FunctionArn")
-        )
+        target = event.get("QueueArn") or event.get("FunctionArn")
+        outbox: Outbox | None = _current["outbox"]
+        if outbox is None:
+            log.exception("s3: could not publish a notification for %s", target)
+            return
+        outbox.add(topic, event)
+        log.warning("s3: the bus is away; the notification for %s waits in the outbox", target)

@@ -75,8 +75,8 @@ STREAM_DEFAULTS: dict[str, Any] = {
 }
 SQS_DEFAULTS: dict[str, Any] = {"BatchSize": 10, "MaximumBatchingWindowInSeconds": 0}
 
-# Members copied from the request into the configuration as given.
-_COPIED = (
+# Members UpdateEventSourceMapping may change, copied from the request as given.
+_UPDATABLE = (
     "BatchSize",
     "MaximumBatchingWindowInSeconds",
     "ParallelizationFactor",
@@ -91,9 +91,9 @@ _COPIED = (
     "MetricsConfig",
     "LoggingConfig",
     "FunctionResponseTypes",
-    "StartingPosition",
-    "StartingPositionTimestamp",
 )
+# Members CreateEventSourceMapping copies as given: those, and where a stream starts (fixed once created).
+_COPIED = (*_UPDATABLE, "StartingPosition", "StartingPositionTimestamp")
 
 
 def source_kind(arn: str | None) -> str:
@@ -239,24 +239,6 @@ def new_record(
         "Tags": tags,
         "Checkpoints": {},
     }
-
-
-_UPDATABLE = (
-    "BatchSize",
-    "MaximumBatchingWindowInSeconds",
-    "ParallelizationFactor",
-    "DestinationConfig",
-    "MaximumRecordAgeInSeconds",
-    "BisectBatchOnFunctionError",
-    "MaximumRetryAttempts",
-    "TumblingWindowInSeconds",
-    "ScalingConfig",
-    "FilterCriteria",
-    "KMSKeyArn",
-    "MetricsConfig",
-    "LoggingConfig",
-    "FunctionResponseTypes",
-)
 
 
 def updated_configuration(config: dict[str, Any], req: dict[str, Any]) -> dict[str, Any]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import time
 import uuid
 import zipfile
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -46,3 +48,17 @@ def error_of(call: Any, *args: Any, **kwargs: Any) -> tuple[str, int, str]:
         call(*args, **kwargs)
     e = err.value.response
     return e["Error"]["Code"], e["ResponseMetadata"]["HTTPStatusCode"], e["Error"]["Message"]
+
+
+def wait_for(
+    check: Callable[[], Any], timeout: float = 30.0, what: str = "condition", interval: float = 0.1
+) -> Any:
+    """Poll ``check`` until it returns something truthy and return that; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not met within {timeout} s")
+        time.sleep(interval)

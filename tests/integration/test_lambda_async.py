@@ -12,13 +12,13 @@ import threading
 import time
 import uuid
 import zipfile
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
 from shared.bus import Bus
+from tests.integration.lambda_support import wait_for
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 
@@ -66,16 +66,6 @@ def queue(sqs) -> tuple[str, str]:
     url = sqs.create_queue(QueueName=f"q-{uuid.uuid4().hex[:10]}")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     return url, arn
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def receive(sqs, url: str, timeout: float = 20.0) -> dict:
@@ -155,7 +145,11 @@ def test_on_failure_destinations_sqs_and_lambda(lam, sqs, endpoint):
         DestinationConfig={"OnFailure": {"Destination": receiver_arn}},
     )  # fmt: skip
     event_invoke(lam, other, {"action": "fail", "n": 3})
-    wait_for(lambda: '"condition": "RetriesExhausted"' in logs(endpoint, receiver), what="the receiver's run")
+    wait_for(
+        lambda: '"condition": "RetriesExhausted"' in logs(endpoint, receiver),
+        timeout=20,
+        what="the receiver's run",
+    )
     assert starts(endpoint, other) == 1  # MaximumRetryAttempts=0: no retry
 
 
@@ -184,7 +178,7 @@ def test_reserved_concurrency_zero_throttles_sync_and_delays_async(lam, endpoint
     time.sleep(1.5)  # let at least one throttled attempt happen (the retry interval is 1 s)
     assert starts(endpoint, name) == 0
     lam.delete_function_concurrency(FunctionName=name)
-    wait_for(lambda: '"n": 5' in logs(endpoint, name), what="the throttled event to run")
+    wait_for(lambda: '"n": 5' in logs(endpoint, name), timeout=20, what="the throttled event to run")
 
 
 def test_reserved_concurrency_one_allows_one_at_a_time(lam, endpoint):
@@ -198,7 +192,9 @@ def test_reserved_concurrency_one_allows_one_at_a_time(lam, endpoint):
     )
     slow.start()
     try:
-        wait_for(lambda: '"action": "sleep"' in logs(endpoint, name), what="the slow invoke to start")
+        wait_for(
+            lambda: '"action": "sleep"' in logs(endpoint, name), timeout=20, what="the slow invoke to start"
+        )
         with pytest.raises(lam.exceptions.TooManyRequestsException) as caught:
             lam.invoke(FunctionName=name, Payload=b"{}")
         assert caught.value.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
@@ -265,7 +261,7 @@ def test_failed_event_record_goes_to_an_s3_destination(lam, aws):
     def keys() -> list[str]:
         return [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
 
-    [key] = wait_for(keys, what="the invocation record in S3")
+    [key] = wait_for(keys, timeout=20, what="the invocation record in S3")
     today = time.gmtime()
     prefix = f"aws/lambda/async/{name}/{time.strftime('%Y/%m/%d', today)}/{time.strftime('%Y-%m-%dT', today)}"
     assert key.startswith(prefix), key

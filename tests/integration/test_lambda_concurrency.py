@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from flotilla.fleet import Fleet, free_port
-from tests.integration.lambda_support import create_function, unique
+from tests.integration.lambda_support import create_function, unique, wait_for
 
 SLEEPER = """
 import time
@@ -63,13 +62,6 @@ def lam(fleet: Fleet) -> Any:
 def running(fleet: Fleet, name: str) -> int:
     resp = httpx.get(f"{fleet.url}/_flotilla/lambda/logs/{name}", timeout=5)
     return resp.text.count("running ") if resp.status_code == 200 else 0
-
-
-def wait_for(check: Any, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
 
 
 def test_account_limit_throttles_the_third_invocation(fleet: Fleet, lam: Any) -> None:

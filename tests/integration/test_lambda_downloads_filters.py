@@ -11,23 +11,10 @@ import urllib.error
 import urllib.request
 import uuid
 import zipfile
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 
-from tests.integration.lambda_support import ROLE, create_function, error_of, unique, zip_of
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)
+from tests.integration.lambda_support import ROLE, create_function, error_of, unique, wait_for, zip_of
 
 
 def download(url: str) -> bytes:

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.integration.lambda_support import wait_for
+
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 
 # Writes every record it gets to s3://$OUT_BUCKET/<source>/<id>; bodies or keys starting with
@@ -55,18 +57,6 @@ def make_zip(source: str = CODE) -> bytes:
     with zipfile.ZipFile(buf, "w") as archive:
         archive.writestr("app.py", source)
     return buf.getvalue()
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2) -> Any:
-    """Poll ``check`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import redis
 from botocore.config import Config
 
 from flotilla.fleet import Fleet, free_port
-from tests.integration.lambda_support import ROLE, unique, zip_of
+from tests.integration.lambda_support import ROLE, unique, wait_for, zip_of
 
 RETRY_SECONDS = 5  # long enough for the retry to be pending while Lambda is down
 DELAYED = "flotilla:lambda:async:delayed"
@@ -47,17 +47,6 @@ def handler(event, context):
         raise RuntimeError("first attempt fails")
     return {"ok": True}
 """
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 40.0, interval: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)
 
 
 @pytest.fixture(scope="module")
@@ -133,13 +122,13 @@ def test_function_and_sqs_mapping_survive_a_restart(fleet: Fleet, client) -> Non
     )
     location = lam.get_function(FunctionName=name)["Code"]["Location"]
     mapping = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=name)["UUID"]
-    wait_for(lambda: lam.get_event_source_mapping(UUID=mapping)["State"] == "Enabled")
+    wait_for(lambda: lam.get_event_source_mapping(UUID=mapping)["State"] == "Enabled", timeout=40)
 
     def seen() -> set[str]:
         return {o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
 
     sqs.send_message(QueueUrl=url, MessageBody="before")
-    wait_for(lambda: seen() == {"before"})
+    wait_for(lambda: seen() == {"before"}, timeout=40)
 
     fleet.stop_service("lambda")
     for body in ("while-down-1", "while-down-2"):
@@ -148,7 +137,7 @@ def test_function_and_sqs_mapping_survive_a_restart(fleet: Fleet, client) -> Non
     assert seen() == {"before"}  # nothing runs while Lambda is down
     fleet.start_service("lambda")
 
-    wait_for(lambda: seen() == {"before", "while-down-1", "while-down-2"})
+    wait_for(lambda: seen() == {"before", "while-down-1", "while-down-2"}, timeout=40)
     assert lam.get_function(FunctionName=name)["Configuration"]["FunctionName"] == name
     assert lam.get_event_source_mapping(UUID=mapping)["State"] == "Enabled"
     with urllib.request.urlopen(location, timeout=10) as answer:  # handed out before the restart
@@ -180,7 +169,7 @@ def test_pending_async_retry_survives_a_restart(fleet: Fleet, client, tmp_path: 
     def pending() -> list[str]:
         return [m for m in store.zrange(DELAYED, 0, -1) if name in json.loads(m)["FunctionArn"]]
 
-    wait_for(lambda: marker.exists() and pending())  # the first attempt failed; its retry waits
+    wait_for(lambda: marker.exists() and pending(), timeout=40)  # the first attempt failed; its retry waits
     fleet.stop_service("lambda")
     assert len(pending()) == 1  # still there while Lambda is down
     fleet.start_service("lambda")
